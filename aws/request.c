@@ -354,8 +354,8 @@ request_start(struct aws *a, const struct request_params *p,
 	call->timeout_ms = p->timeout_ms != 0 ? p->timeout_ms :
 	    REQUEST_DEFAULT_TIMEOUT_MS;
 	/* a long poll gets at least one whole attempt */
-	if (budget < call->timeout_ms + 1000)
-		budget = call->timeout_ms + 1000;
+	if (budget < p->min_budget_ms)
+		budget = p->min_budget_ms;
 	call->deadline = timeutil_mono_ms() + budget;
 	request_arm(call, REQUEST_STARTING, 0);
 	return call;

@@ -42,6 +42,7 @@ struct request_params {
 	const char		*body;		/* copied */
 	size_t			 body_len;
 	unsigned		 timeout_ms;	/* per attempt; 0: 10 s */
+	unsigned		 min_budget_ms;	/* a long poll needs this much */
 };
 
 /*

@@ -208,7 +208,7 @@ sqs_parse_attributes(const char *body, size_t len,
 /* Serialize and start; the body is compact JSON. */
 static struct aws_call *
 sqs_start(struct aws *a, const char *op, const char *target, json_t *req,
-    unsigned timeout_ms, request_done_cb done, request_free_cb free_arg,
+    unsigned long_poll_s, request_done_cb done, request_free_cb free_arg,
     void *arg)
 {
 	struct request_params p;
@@ -225,7 +225,11 @@ sqs_start(struct aws *a, const char *op, const char *target, json_t *req,
 	p.target = target;
 	p.body = body;
 	p.body_len = strlen(body);
-	p.timeout_ms = timeout_ms;
+	if (long_poll_s > 0) {
+		/* the HTTP timeout must exceed the long poll */
+		p.timeout_ms = (long_poll_s + 10) * 1000;
+		p.min_budget_ms = p.timeout_ms + 1000;
+	}
 	call = request_start(a, &p, done, free_arg, arg);
 	free(body);
 	return call;
@@ -300,9 +304,8 @@ sqs_receive(struct aws *a, const char *queue_url, unsigned max_messages,
 	if (visibility_s >= 0)
 		json_object_set_new(req, "VisibilityTimeout",
 		    json_integer(visibility_s));
-	/* the HTTP timeout must exceed the long poll */
 	return sqs_start(a, "ReceiveMessage", "AmazonSQS.ReceiveMessage", req,
-	    (wait_s + 10) * 1000, sqs_receive_done, free, ctx);
+	    wait_s, sqs_receive_done, free, ctx);
 }
 
 static struct aws_call *
