@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "drain/presence.h"
+#include "handler/timeutil.h"
 
 static bool
 presence_is_print(const char *s, size_t min, size_t max)
@@ -213,6 +215,20 @@ presence_stat_apply(struct colibri_stats *st, const char *name,
 			return -EINVAL;
 		st->healthy_known = true;
 		st->healthy = b;
+		return 0;
+	}
+	if (strcmp(name, "current_timestamp") == 0) {
+		/* "yyyy-MM-dd HH:mm:ss.SSS", UTC */
+		char iso[40];
+		int64_t ms;
+		size_t len = strlen(value);
+
+		if (len < 19 || len > 29 || value[10] != ' ')
+			return -EINVAL;
+		snprintf(iso, sizeof(iso), "%.10sT%sZ", value, value + 11);
+		if (timeutil_parse_iso8601(iso, &ms) != 0)
+			return -EINVAL;
+		st->snapshot_ms = ms;
 		return 0;
 	}
 	return 1;

@@ -53,6 +53,10 @@ struct colibri_stats {
 	char	 version[COLIBRI_STR_MAX];	/* "" when absent */
 	char	 region[COLIBRI_STR_MAX];
 	char	 release[COLIBRI_STR_MAX];
+	/* current_timestamp: when the bridge took these counters (UTC,
+	 * Unix ms); 0 when absent.  Counters are snapshots refreshed every
+	 * stats interval while the flags are live (jvb-api.md §2.1). */
+	int64_t	 snapshot_ms;
 	unsigned nstats;	/* <stat> elements seen */
 	unsigned nbad;		/* of which rejected (bad name, bad value) */
 	int64_t	 received_ms;	/* wall clock; set by the receiver, not here */
