@@ -16,6 +16,7 @@ internal-failure ("500") answer of that service.  parse_error_code() reads the
 code back from any of those shapes (and from moto's own auth errors).
 """
 
+import functools
 import json
 import re
 import uuid
@@ -46,6 +47,7 @@ MISSING_AUTH = ("MissingAuthenticationToken", 403,
 FAULT_KINDS = ("throttle", "500")
 
 
+@functools.lru_cache(maxsize=None)
 def _xml_namespace(service):
     try:
         import botocore.session

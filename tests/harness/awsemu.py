@@ -17,7 +17,7 @@ processes never share instance addresses.
     from harness.awsemu import AwsEmulator
 
     net = allocate()
-    emu = AwsEmulator(net, region="us-east-1").start()
+    emu = AwsEmulator(net, region="us-east-1").start()  # net=None: take one
     self.addCleanup(emu.stop)                 # stop() is idempotent
     emu.endpoint            # "http://127.0.0.1:PORT"
     emu.region, emu.account_id
@@ -393,7 +393,9 @@ class AwsEmulator:
     ROLE = "jvb-lifecycled-role"
     AMI = "ami-0b5eea76982371e91"
 
-    def __init__(self, net, region="us-east-1"):
+    def __init__(self, net=None, region="us-east-1"):
+        # Without a net, take one and give it back in stop().
+        self._own_net = net is None
         self.net = net
         self.region = region
         self.account_id = os.environ.get("MOTO_ACCOUNT_ID", "123456789012")
@@ -433,6 +435,9 @@ class AwsEmulator:
     def _start(self):
         from moto.moto_api._internal.models import moto_api_backend
         self._started = True
+        if self.net is None:
+            from harness.net import allocate
+            self.net = allocate()
         aws_lifecycle.install_patches()
         _install_fault_hook()
         moto_api_backend.reset()        # a clean slate for each emulator
@@ -492,6 +497,9 @@ class AwsEmulator:
             self._server.stop()
             self._server = None
         self._clients.clear()
+        if self._own_net and self.net is not None:
+            self.net.release()
+            self.net = None
         try:
             from moto.moto_api._internal.models import moto_api_backend
             moto_api_backend.reset()

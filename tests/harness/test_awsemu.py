@@ -484,9 +484,10 @@ class SimulatorTest(EmuCase):
 
     def test_heartbeat_rescues_a_running_out_action(self):
         a = self.emu.scale_in(self.group)
-        self.emu.set_deadline(a.token, 1.5)
+        short = self.emu.set_deadline(a.token, 3.0).deadline
         self.heartbeat(LifecycleActionToken=a.token)
-        time.sleep(2.0)
+        # Past the shortened deadline, by a margin the 0.1 s timer honours.
+        time.sleep(max(0.0, short + 0.5 - time.time()))
         b = self.emu.action(a.token)
         self.assertEqual(b.state, "waiting")
         self.assertGreater(b.deadline, time.time() + 20)
