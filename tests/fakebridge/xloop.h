@@ -1,0 +1,40 @@
+/*
+ * libstrophe on the libevent loop, for every bridge of the process: one
+ * xmpp_ctx_t; a read watch on each connection's socket (found through
+ * xmpp_conn_set_sockopt_callback) and a periodic tick, both of which call
+ * xmpp_run_once(ctx, 0); never xmpp_run(), never a thread.
+ *
+ * xmpp_run_once() select()s on the sockets, so a socket numbered
+ * FD_SETSIZE or above cannot be watched.  While an xloop exists it keeps
+ * every free descriptor below FD_SETSIZE occupied by a placeholder and
+ * hands one back just before libstrophe creates a socket, so the other
+ * sockets of the process (HTTP listeners and accepted connections) land
+ * above FD_SETSIZE and up to ~1000 XMPP connections fit.
+ */
+#ifndef FB_XLOOP_H
+#define FB_XLOOP_H
+
+#include <stdbool.h>
+#include <strophe.h>
+
+struct event_base;
+struct xloop;
+
+/* One per process (the sockopt callback has no user data). */
+struct xloop *xloop_new(struct event_base *base, bool debug);
+/* Connections must all have been released. */
+void xloop_free(struct xloop *x);
+xmpp_ctx_t *xloop_ctx(struct xloop *x);
+/* Set up conn to be watched; call before xmpp_connect_client(). */
+void xloop_prepare(struct xloop *x, xmpp_conn_t *conn);
+/* Bracket xmpp_connect_client() with these two. */
+void xloop_before_connect(struct xloop *x);
+void xloop_after_connect(struct xloop *x);
+/* Stop watching conn's socket (after it closed, or before release). */
+void xloop_unwatch(struct xloop *x, xmpp_conn_t *conn);
+/* Cut conn's TCP connection without a stream close (a SIGKILL). */
+void xloop_cut(struct xloop *x, xmpp_conn_t *conn);
+/* Run libstrophe soon (something was queued). */
+void xloop_kick(struct xloop *x);
+
+#endif
