@@ -5,6 +5,7 @@ session token; every GET needs that token in X-aws-ec2-metadata-token, else
 401.  public-ipv4 answers 404 when the instance has no public address.
 """
 
+import os
 import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +22,10 @@ class FakeImds:
         # Token PUTs to fail with 503 before one succeeds (a slow boot).
         self.fail_token_puts = 0
         self.tokens = set()
+        # While a GET is served, look for its token in every process's
+        # command line (the client must not pass it as an argument).
+        self.scan_argv = False
+        self.argv_leaks = []
         self.log = []   # (method, path, status)
         self.lock = threading.Lock()
         self.server = None
@@ -34,6 +39,19 @@ class FakeImds:
     def unauthorized(self):
         with self.lock:
             return [e for e in self.log if e[2] == 401]
+
+    def scan_for(self, token):
+        needle = token.encode()
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    if needle in f.read():
+                        with self.lock:
+                            self.argv_leaks.append(int(pid))
+            except OSError:
+                pass
 
     def start(self):
         imds = self
@@ -76,6 +94,8 @@ class FakeImds:
                     ok = token in imds.tokens
                 if not ok:
                     return self.reply(401)
+                if imds.scan_argv:
+                    imds.scan_for(token)
                 prefix = "/latest/meta-data/"
                 if not self.path.startswith(prefix):
                     return self.reply(404)

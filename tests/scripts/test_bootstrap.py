@@ -338,7 +338,10 @@ class BootstrapTest(unittest.TestCase):
 
     def test_debian_layout_edited_and_idempotent(self):
         self.seed(DEBIAN_JVB_CONF)
+        self.imds.scan_argv = True
         p1 = self.run_ok()
+        self.assertEqual(self.imds.argv_leaks, [],
+                         "the IMDS token was on a command line")
         self.assertIn("updated", p1.stdout)
         first = self.snapshot()
         after = first["jvb.conf"][0].decode()
@@ -440,6 +443,17 @@ class BootstrapTest(unittest.TestCase):
         (now,) = self.hocon(text)
         self.assertEqual(get_path(now, "videobridge.http-servers.private.host"),
                          LOCAL)
+        first = self.snapshot()
+        self.run_ok()
+        self.assertEqual(self.snapshot(), first)
+
+    def test_file_without_final_newline(self):
+        conf = DEBIAN_JVB_CONF.rstrip("\n")
+        self.seed(conf)
+        self.run_ok()
+        head, _ = self.split_block(self.read("jvb.conf"))
+        self.assertEqual(head, conf.replace(DEBIAN_NICK_OLD, DEBIAN_NICK_NEW)
+                         + "\n")
         first = self.snapshot()
         self.run_ok()
         self.assertEqual(self.snapshot(), first)
