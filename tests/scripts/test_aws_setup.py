@@ -18,6 +18,9 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 from harness.awsemu import AwsEmulator  # noqa: E402
 from harness.net import allocate  # noqa: E402
 
+sys.path.insert(0, HERE)
+from runner import main  # noqa: E402
+
 SCRIPT = os.environ.get("JVB_AWS_SETUP",
                         os.path.join(HERE, "..", "..", "scripts", "aws-setup"))
 GROUP = "jvb-setup-test"
@@ -40,7 +43,7 @@ class AwsSetupTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         if shutil.which("aws") is None:
-            raise unittest.SkipTest("the AWS CLI (aws) is not installed")
+            raise unittest.SkipTest("missing: the AWS CLI (aws)")
         cls.net = allocate()
 
     @classmethod
@@ -324,11 +327,11 @@ class AwsSetupTest(unittest.TestCase):
 class AwsSetupLintTest(unittest.TestCase):
     def test_shellcheck(self):
         if shutil.which("shellcheck") is None:
-            self.skipTest("shellcheck not installed")
+            self.skipTest("missing: shellcheck")
         p = subprocess.run(["shellcheck", SCRIPT], capture_output=True,
                            text=True, timeout=120)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
 
 if __name__ == "__main__":
-    unittest.main()
+    main()

@@ -20,6 +20,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from fakeimds import FakeImds  # noqa: E402
+from runner import main  # noqa: E402
 
 SCRIPT = os.environ.get("JVB_BOOTSTRAP",
                         os.path.join(HERE, "..", "..", "scripts", "jvb-bootstrap"))
@@ -297,7 +298,7 @@ class BootstrapTest(unittest.TestCase):
     def hocon(self, *texts):
         """Each text parsed by Typesafe Config, as a dict."""
         if self.javadir is None:
-            self.skipTest("java, javac or libtypesafe-config-java missing")
+            self.skipTest("missing: java, javac or libtypesafe-config-java")
         with tempfile.TemporaryDirectory() as d:
             paths = []
             for i, t in enumerate(texts):
@@ -569,11 +570,11 @@ class BootstrapTest(unittest.TestCase):
 
     def test_shellcheck(self):
         if shutil.which("shellcheck") is None:
-            self.skipTest("shellcheck not installed")
+            self.skipTest("missing: shellcheck")
         p = subprocess.run(["shellcheck", SCRIPT], capture_output=True,
                            text=True, timeout=120)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
 
 if __name__ == "__main__":
-    unittest.main()
+    main()

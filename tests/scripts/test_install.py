@@ -13,6 +13,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import sys
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -20,12 +21,15 @@ SRC = os.path.normpath(os.path.join(HERE, "..", ".."))
 SCRIPTS = os.path.join(SRC, "scripts")
 DAEMON = os.environ.get("JVB_LIFECYCLED")
 NAME = "jvb-lifecycled"
+sys.path.insert(0, HERE)
+from runner import main  # noqa: E402
+
 RUN_ARGS = " run -c /etc/jvb-lifecycled/jvb-lifecycled.conf"
 
 
 def need_daemon(test):
     if not DAEMON or not os.access(DAEMON, os.X_OK):
-        test.skipTest("JVB_LIFECYCLED not set (run through meson test)")
+        test.skipTest("missing: JVB_LIFECYCLED (run through meson test)")
 
 
 def mode(path):
@@ -162,7 +166,7 @@ class InstallTest(unittest.TestCase):
 
     def test_unit_verifies(self):
         if shutil.which("systemd-analyze") is None:
-            self.skipTest("systemd-analyze not installed")
+            self.skipTest("missing: systemd-analyze")
         self.install()
         unit = self.root + "/usr/local/lib/systemd/system/%s.service" % NAME
         # systemd-analyze checks that ExecStart exists: point it at the
@@ -184,7 +188,7 @@ class InstallTest(unittest.TestCase):
                             "--no-pager", path],
                            capture_output=True, text=True, timeout=120)
         if p.returncode != 0 and "offline" in p.stderr:
-            self.skipTest("systemd-analyze security --offline unsupported")
+            self.skipTest("missing: systemd-analyze security --offline")
         m = re.search(r"Overall exposure level for \S+: ([0-9.]+)", p.stdout)
         self.assertIsNotNone(m, p.stdout + p.stderr)
         self.assertLessEqual(float(m.group(1)), 2.0, p.stdout)
@@ -242,7 +246,7 @@ class UnitTest(unittest.TestCase):
 class LogrotateTest(unittest.TestCase):
     def test_rotation_reopens_through_systemd(self):
         if shutil.which("logrotate") is None:
-            self.skipTest("logrotate not installed")
+            self.skipTest("missing: logrotate")
         d = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, d)
         logs = os.path.join(d, "log")
@@ -323,7 +327,7 @@ class SampleConfigTest(unittest.TestCase):
     def test_every_key_documented(self):
         src = os.path.join(SRC, "handler", "config.c")
         if not os.path.exists(src):
-            self.skipTest("handler/config.c not in this tree")
+            self.skipTest("missing: handler/config.c")
         with open(src) as f:
             keys = re.findall(r'\{ "([a-z]+)", "([a-z_]+)", T_', f.read())
         self.assertGreater(len(keys), 20)
@@ -343,11 +347,11 @@ class SampleConfigTest(unittest.TestCase):
 class InstallLintTest(unittest.TestCase):
     def test_shellcheck(self):
         if shutil.which("shellcheck") is None:
-            self.skipTest("shellcheck not installed")
+            self.skipTest("missing: shellcheck")
         p = subprocess.run(["shellcheck", os.path.join(SCRIPTS, "install")],
                            capture_output=True, text=True, timeout=120)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
 
 if __name__ == "__main__":
-    unittest.main()
+    main()
