@@ -181,6 +181,9 @@ policy_evaluate(struct policy *p, const struct policy_obs *obs, int64_t now)
 		return;
 	if (p->shutting_down) {
 		if (p->sd_self) {
+			/* by the bridge's own rule it is down to the minimum;
+			 * the counters may be a snapshot older than that */
+			p->participants = (int)p->cfg.min_participants;
 			snprintf(why, sizeof(why), "the bridge emptied: its "
 			    "graceful shutdown reached SHUTTING_DOWN by itself "
 			    "(local endpoints down to %u)",

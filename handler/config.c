@@ -603,7 +603,7 @@ config_defaults(struct config *cfg)
 	cfg->xmpp.nickname = xasprintf("jvb-lifecycled-%s", host);
 	cfg->drain.max_duration_ms = MS(2 * 3600);
 	cfg->drain.on_timeout = CONFIG_CONTINUE;
-	cfg->drain.poll_interval_ms = MS(2);
+	cfg->drain.poll_interval_ms = MS(1);
 	cfg->drain.force_on_timeout = true;
 	cfg->drain.on_unreachable = CONFIG_CONTINUE;
 	cfg->launch.timeout_ms = MS(600);

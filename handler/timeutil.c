@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -43,6 +44,18 @@ timeutil_parse_iso8601(const char *s, int64_t *ret_wall_ms)
 	const char *p;
 	time_t t;
 
+	/* sscanf's %d takes signs and spaces: check the shape first */
+	for (n = 0; n < 19; n++) {
+		char c = s[n];
+		bool want_digit = !(n == 4 || n == 7 || n == 10 || n == 13 ||
+		    n == 16);
+
+		if (c == '\0' || (want_digit && (c < '0' || c > '9')))
+			return -EINVAL;
+	}
+	if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':')
+		return -EINVAL;
 	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi,
 	    &sec, &n) != 6 || n != 19)
 		return -EINVAL;

@@ -1,0 +1,109 @@
+"""The whole local stack for end-to-end tests: the AWS emulator with its
+lifecycle simulator, an Auto Scaling group whose instances are fake bridges
+on their 127.0.N.x addresses, optionally Prosody, and jvb-lifecycled.
+
+    class T(unittest.TestCase):
+        def test_x(self):
+            s = Stack(self, bridges=3, participants=[6, 2, 2])
+            s.start_daemon(config={"drain": {"max_duration": "2m"}})
+            b = s.bridge(0)                      # Bridge handle (fakebridge)
+            action = s.emu.scale_in(s.group, s.instances[0])
+            s.daemon.wait_audit("completed", token=action.token)
+
+Everything is stopped by the test's cleanups, the daemon first (its exit
+status must be 0: a leak or a sanitizer report under ASan fails the test).
+"""
+
+import os
+import tempfile
+
+from harness.awsemu import AwsEmulator
+from harness.daemon import Daemon
+from harness.fakebridge import FakeBridges
+from harness.net import allocate, free_port
+
+GROUP = "jvb"
+HOOK_TERMINATE = "jvb-drain"
+HOOK_LAUNCH = "jvb-launch"
+
+
+class Stack:
+    def __init__(self, test, bridges=3, participants=0, heartbeat_timeout=30,
+                 envelope="direct", launch_hook=False, prosody=None,
+                 bridge_options=None, default_result="ABANDON"):
+        self.test = test
+        if os.environ.get("JL_KEEP_TMP"):
+            # debugging: keep logs, configs and audit trails
+            self.dir = tempfile.mkdtemp(prefix="jl-e2e-")
+            print("stack files kept in", self.dir)
+        else:
+            self.tmp = tempfile.TemporaryDirectory(prefix="jl-e2e-")
+            test.addCleanup(self.tmp.cleanup)
+            self.dir = self.tmp.name
+        self.net = allocate()
+        self.emu = AwsEmulator(self.net).start()
+        test.addCleanup(self.emu.stop)
+        self.prosody = prosody
+        self.port = free_port("127.0.0.1")
+        self.group = GROUP
+        self.instances = self.emu.create_group(GROUP, bridges)
+        self.emu.put_hook(GROUP, HOOK_TERMINATE, transition="terminating",
+                          heartbeat_timeout=heartbeat_timeout,
+                          default_result=default_result, envelope=envelope)
+        if launch_hook:
+            self.emu.put_hook(GROUP, HOOK_LAUNCH, transition="launching",
+                              heartbeat_timeout=heartbeat_timeout,
+                              default_result="ABANDON", envelope=envelope)
+        self.fb = FakeBridges()
+        test.addCleanup(self.fb.stop)
+        if not isinstance(participants, (list, tuple)):
+            participants = [participants] * bridges
+        self.bridges = {}
+        for i, iid in enumerate(self.instances):
+            self.bridges[iid] = self.add_bridge(
+                iid, participants[i] if i < len(participants) else 0,
+                **(bridge_options or {}))
+        self.daemon = None
+        self.daemons = []
+
+    def bridge_xmpp(self):
+        if self.prosody is None:
+            return False
+        return self.prosody.bridge_xmpp()
+
+    def add_bridge(self, instance_id, participants=0, **options):
+        opts = {"stats_interval_s": 1, "shutting_down_delay_s": 2,
+                "move_after_s": 1}
+        opts.update(options)
+        if "xmpp" not in opts and self.prosody is not None:
+            opts["xmpp"] = self.prosody.bridge_xmpp()
+        b = self.fb.add(self.emu.instance_ip(instance_id), port=self.port,
+                        nickname=instance_id, participants=participants,
+                        **opts)
+        return b
+
+    def bridge(self, i):
+        return self.bridges[self.instances[i]]
+
+    def daemon_xmpp(self):
+        if self.prosody is None:
+            return None
+        return self.prosody.daemon_xmpp()
+
+    def start_daemon(self, config=None, name="daemon", wait_ready=True,
+                     env=None):
+        d = Daemon(self.emu, self.dir, name=name, bridge_port=self.port,
+                   config=config, env=env, xmpp=self.daemon_xmpp())
+        d.start(wait_ready=wait_ready)
+        self.test.addCleanup(self._stop_daemon, d)
+        self.daemons.append(d)
+        if self.daemon is None:
+            self.daemon = d
+        return d
+
+    def _stop_daemon(self, d):
+        if d.proc is None or getattr(d, "killed", False):
+            return
+        rc = d.stop()
+        self.test.assertEqual(rc, 0, "%s exit status %s; log tail:\n%s" % (
+            d.name, rc, d.log_text()[-3000:]))
