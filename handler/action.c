@@ -143,6 +143,16 @@ action_is_terminating(const struct action *a)
 }
 
 void
+action_foreach(const struct ctx *ctx,
+    void (*fn)(const struct action *a, void *arg), void *arg)
+{
+	const struct action *a;
+
+	TAILQ_FOREACH(a, &ctx->actions, entry)
+		fn(a, arg);
+}
+
+void
 action_count_open(const struct ctx *ctx, unsigned *launching,
     unsigned *terminating)
 {

@@ -62,6 +62,9 @@ enum action_state action_get_state(const struct action *a);
 bool action_is_terminating(const struct action *a);
 void action_count_open(const struct ctx *ctx, unsigned *launching,
     unsigned *terminating);
+/* Every open action, oldest first. */
+void action_foreach(const struct ctx *ctx,
+    void (*fn)(const struct action *a, void *arg), void *arg);
 /* The journal's view of an action (journal.c). */
 void action_fill_journal(const struct action *a, struct journal_entry *je);
 
