@@ -30,6 +30,7 @@
 #define CREDS_RETRY_CAP_MS	30000
 #define CREDS_RETRY_FLOOR_MS	500
 #define CREDS_JITTER_CAP_MS	(60 * 1000)
+#define CREDS_MIN_REFRESH_MS	5000
 
 static bool
 creds_printable(const char *s, size_t max)
@@ -291,8 +292,10 @@ creds_chain_refresh_delay(const struct creds_chain *ch, int64_t exp_ms)
 	int64_t delay = exp_ms - (int64_t)ch->margin_ms - timeutil_wall_ms();
 	int64_t jitter_max;
 
+	/* new credentials already inside the margin (IMDS hands them out
+	 * until ~5 minutes before expiry): ask again later, not in a loop */
 	if (delay <= 0)
-		return 0;
+		return CREDS_MIN_REFRESH_MS;
 	/* spread copies of the daemon; never past the margin */
 	jitter_max = delay / 4;
 	if (jitter_max > CREDS_JITTER_CAP_MS)

@@ -44,6 +44,7 @@ struct aws_call {
 	char			*body;		/* owned */
 	size_t			 body_len;
 	unsigned		 timeout_ms;
+	size_t			 max_response;	/* 0: the default */
 	unsigned		 attempts;
 	bool			 refresh_spent;	/* the one creds retry */
 	unsigned		 creds_gen;	/* signed with this set */
@@ -245,6 +246,8 @@ request_attempt(struct aws_call *call)
 	http_req_secret_header(r, "Authorization", out.authorization.data);
 	http_req_header(r, "User-Agent", REQUEST_USER_AGENT);
 	http_req_body(r, call->body, call->body_len);
+	if (call->max_response != 0)
+		http_req_max_response(r, call->max_response);
 	http_req_timeout(r, left < 5000 ? (unsigned)left : 5000,
 	    (unsigned)left);
 	sigv4_output_finish(&out);
@@ -353,6 +356,7 @@ request_start(struct aws *a, const struct request_params *p,
 	call->body_len = p->body_len;
 	call->timeout_ms = p->timeout_ms != 0 ? p->timeout_ms :
 	    REQUEST_DEFAULT_TIMEOUT_MS;
+	call->max_response = p->max_response;
 	/* a long poll gets at least one whole attempt */
 	if (budget < p->min_budget_ms)
 		budget = p->min_budget_ms;

@@ -43,6 +43,7 @@ struct request_params {
 	size_t			 body_len;
 	unsigned		 timeout_ms;	/* per attempt; 0: 10 s */
 	unsigned		 min_budget_ms;	/* a long poll needs this much */
+	size_t			 max_response;	/* 0: handler/http.h's default */
 };
 
 /*

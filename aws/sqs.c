@@ -19,7 +19,9 @@
 
 #define SQS_CONTENT_TYPE	"application/x-amz-json-1.0"
 #define SQS_MESSAGE_ID_MAX	128
-#define SQS_ANSWER_MAX		(4 * 1024 * 1024)
+/* 10 messages of up to 1 MiB each, JSON-escaped: one big message must
+ * not make every receive fail (and the queue stick) */
+#define SQS_ANSWER_MAX		(16 * 1024 * 1024)
 
 int
 sqs_check_queue_url(const char *url)
@@ -230,6 +232,7 @@ sqs_start(struct aws *a, const char *op, const char *target, json_t *req,
 		p.timeout_ms = (long_poll_s + 10) * 1000;
 		p.min_budget_ms = p.timeout_ms + 1000;
 	}
+	p.max_response = SQS_ANSWER_MAX;
 	call = request_start(a, &p, done, free_arg, arg);
 	free(body);
 	return call;

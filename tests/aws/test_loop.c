@@ -497,6 +497,17 @@ test_chain_imds(void)
 	test_assert(creds_chain_get(ch, &gen1) != NULL && gen1 != gen2);
 	test_assert_int(creds_chain_failing_since(ch), 0);
 	creds_chain_free(ch);
+
+	/* credentials that arrive inside the margin are used, and not
+	 * fetched again in a loop */
+	F.exp_in_s = 600;
+	F.creds_gets = 0;
+	ch = chain_resolve(15 * 60 * 1000, &w);
+	test_assert(creds_chain_get(ch, NULL) != NULL);
+	run_for(1000);
+	test_assert_int(F.creds_gets, 1);
+	F.exp_in_s = 3600;
+	creds_chain_free(ch);
 }
 
 /* Refresh on its own at expiry - margin; the old set serves meanwhile. */
