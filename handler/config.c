@@ -117,6 +117,8 @@ static const struct config_key config_keys[] = {
 	    O(daemon.visibility_timeout_ms), 0, MS(30), MS(12 * 3600) },
 	{ "daemon", "receive_wait", T_DURATION, O(daemon.receive_wait_s), 0,
 	    0, MS(20) },
+	{ "daemon", "health_threshold", T_DURATION,
+	    O(daemon.health_threshold_ms), 0, MS(1), MS(3600) },
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -136,6 +138,7 @@ struct config_parse {
 	unsigned		 key_line[CONFIG_NKEYS];
 	unsigned		 last_line;
 	bool			 overlong_reported;
+	unsigned		 flags;		/* CONFIG_LOAD_* */
 };
 
 static void
@@ -616,6 +619,7 @@ config_defaults(struct config *cfg)
 	cfg->daemon.dry_run = false;
 	cfg->daemon.visibility_timeout_ms = MS(300);
 	cfg->daemon.receive_wait_s = 20;
+	cfg->daemon.health_threshold_ms = MS(120);
 }
 
 static unsigned
@@ -650,7 +654,8 @@ config_check_password(struct config_parse *p)
 	struct stat st;
 	int r;
 
-	if (cfg->xmpp.password_file == NULL)
+	if (cfg->xmpp.password_file == NULL ||
+	    (p->flags & CONFIG_LOAD_NO_SECRETS))
 		return;
 	if (stat(cfg->xmpp.password_file, &st) == 0 &&
 	    (st.st_mode & S_IROTH)) {
@@ -739,6 +744,13 @@ config_errors_sort(struct config_errors *e)
 int
 config_load(const char *path, struct config *cfg, struct config_errors *errs)
 {
+	return config_load_flags(path, cfg, errs, 0);
+}
+
+int
+config_load_flags(const char *path, struct config *cfg,
+    struct config_errors *errs, unsigned flags)
+{
 	struct config_parse p;
 	int r;
 
@@ -749,6 +761,7 @@ config_load(const char *path, struct config *cfg, struct config_errors *errs)
 	config_defaults(cfg);
 	p.cfg = cfg;
 	p.errs = errs;
+	p.flags = flags;
 	if ((p.fp = fopen(path, "re")) == NULL) {
 		config_error(&p, 0, "cannot open: %s", strerror(errno));
 		return -EINVAL;

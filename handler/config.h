@@ -84,6 +84,8 @@ struct config_daemon {
 	size_t		 ngroups;
 	uint64_t	 visibility_timeout_ms;
 	unsigned	 receive_wait_s;
+	/* /healthz fails once receiving or credentials fail this long */
+	uint64_t	 health_threshold_ms;
 };
 
 struct config {
@@ -105,6 +107,14 @@ struct config_errors {
 /* 0, or -EINVAL with every problem in errs (which the caller finishes). */
 int config_load(const char *path, struct config *cfg,
     struct config_errors *errs);
+/*
+ * CONFIG_LOAD_NO_SECRETS: do not read [xmpp] password_file (operator
+ * commands that never log in, run by users who may not read it);
+ * cfg->xmpp.password stays NULL.
+ */
+#define CONFIG_LOAD_NO_SECRETS	0x1
+int config_load_flags(const char *path, struct config *cfg,
+    struct config_errors *errs, unsigned flags);
 void config_free(struct config *cfg);
 void config_errors_finish(struct config_errors *errs);
 

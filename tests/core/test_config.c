@@ -91,6 +91,7 @@ test_minimal_defaults(void)
 	test_assert(!cfg.daemon.dry_run);
 	test_assert(cfg.daemon.groups == NULL);
 	test_assert_int(cfg.daemon.receive_wait_s, 20);
+	test_assert_int(cfg.daemon.health_threshold_ms, 120000);
 	config_free(&cfg);
 }
 
@@ -151,7 +152,8 @@ test_every_key(void)
 	    "dry_run = yes\n"
 	    "groups = jvb-eu, jvb-us ,jvb-ap\n"
 	    "visibility_timeout = 10m\n"
-	    "receive_wait = 15s\n", pass_path);
+	    "receive_wait = 15s\n"
+	    "health_threshold = 90s\n", pass_path);
 	test_assert_int(load(text, &cfg, &errs), 0);
 	test_assert_str(cfg.aws.region, "us-east-1");
 	test_assert_str(cfg.aws.queue_url, "http://127.0.0.1:5000/123456789012/q");
@@ -202,6 +204,7 @@ test_every_key(void)
 	test_assert(cfg.daemon.groups[3] == NULL);
 	test_assert_int(cfg.daemon.visibility_timeout_ms, 600000);
 	test_assert_int(cfg.daemon.receive_wait_s, 15);
+	test_assert_int(cfg.daemon.health_threshold_ms, 90000);
 	config_free(&cfg);
 	config_errors_finish(&errs);
 }
@@ -323,6 +326,39 @@ test_password_file(void)
 	expect_error(text, 12, "[xmpp] brewery: expected a room JID");
 }
 
+/* Operator commands may not be able to read the password: they skip it. */
+static void
+test_no_secrets(void)
+{
+	char text[1024];
+	struct config cfg;
+	struct config_errors errs;
+
+	unlink(pass_path);
+	snprintf(text, sizeof(text), MINIMAL "[xmpp]\nserver = h\n"
+	    "domain = d\nusername = u\npassword_file = %s\nbrewery = b@m\n",
+	    pass_path);
+	expect_error(text, 11, "No such file or directory");
+	write_file(conf_path, text, 0600);
+	test_assert_int(config_load_flags(conf_path, &cfg, &errs,
+	    CONFIG_LOAD_NO_SECRETS), 0);
+	test_assert_int(errs.n, 0);
+	test_assert(cfg.xmpp.enabled);
+	test_assert(cfg.xmpp.password == NULL);
+	test_assert_str(cfg.xmpp.password_file, pass_path);
+	config_free(&cfg);
+	/* the other checks still apply */
+	expect_error(MINIMAL "[daemon]\nhealth_threshold = 0s\n", 8,
+	    "[daemon] health_threshold: \"0s\": must be from 1000ms to 3600s");
+	write_file(conf_path, MINIMAL "[daemon]\nhealth_threshold = 2h\n",
+	    0600);
+	test_assert_int(config_load_flags(conf_path, &cfg, &errs,
+	    CONFIG_LOAD_NO_SECRETS), -EINVAL);
+	test_assert_int(errs.n, 1);
+	config_errors_finish(&errs);
+	config_free(&cfg);
+}
+
 static void
 test_durations(void)
 {
@@ -366,6 +402,7 @@ main(void)
 	test_run(test_errors);
 	test_run(test_all_errors_reported);
 	test_run(test_password_file);
+	test_run(test_no_secrets);
 	test_run(test_durations);
 	unlink(conf_path);
 	unlink(pass_path);
