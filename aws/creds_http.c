@@ -167,7 +167,10 @@ creds_http_cb(const struct http_response *resp, void *arg)
 		    "container credentials: HTTP %ld", resp->status);
 		return;
 	}
-	if ((r = creds_parse_json(resp->body, resp->body_len, &c)) < 0) {
+	r = creds_parse_json(resp->body, resp->body_len, &c);
+	/* the response buffer is freed after us, not wiped */
+	secret_wipe((char *)resp->body, resp->body_len);
+	if (r < 0) {
 		creds_http_done(ch, r, NULL,
 		    "container credentials: malformed answer");
 		return;

@@ -257,6 +257,8 @@ imds_http_cb(const struct http_response *resp, void *arg)
 		}
 		imds_drop_token(m);
 		m->token = xstrndup(resp->body, resp->body_len);
+		/* the response buffer is freed after us, not wiped */
+		secret_wipe((char *)resp->body, resp->body_len);
 		m->token_expiry = timeutil_mono_ms() +
 		    (IMDS_TOKEN_TTL_S - 60) * 1000LL;
 		imds_send(m, IMDS_ROLE);
@@ -290,8 +292,9 @@ imds_http_cb(const struct http_response *resp, void *arg)
 			imds_send(m, IMDS_CREDS);
 			return;
 		}
-		if ((r = creds_parse_json(resp->body, resp->body_len,
-		    &c)) < 0) {
+		r = creds_parse_json(resp->body, resp->body_len, &c);
+		secret_wipe((char *)resp->body, resp->body_len);
+		if (r < 0) {
 			imds_done(m, r, NULL, "IMDS credentials for role %s: "
 			    "malformed or not Success", m->role);
 			return;

@@ -71,6 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		check_encoded(uri, uri_end);
 		check_encoded(uri_end + 1, q_end);
+		*uri_end = '\0';	/* the checks below: the URI only */
 		if (normalize && (strstr(uri, "//") != NULL ||
 		    strstr(uri, "/./") != NULL || strstr(uri, "/../") != NULL))
 			abort();
