@@ -465,7 +465,7 @@ class MotoTest(unittest.TestCase):
         self.assertLess(attempts, 50)
         self.assertEqual(attempts, len(self.emu.calls("GetQueueAttributes")))
         elapsed = int(self.lines(out, "elapsed_ms=")[0].split("=")[1])
-        self.assertLessEqual(elapsed, 3000 + 1000)
+        self.assertLessEqual(elapsed, 3000 + 1500)
 
     # -- credential sources -------------------------------------------------
 
