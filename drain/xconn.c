@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +36,8 @@
 #define XCONN_STOP_MS		3000
 #define XCONN_RETRY_FLOOR_MS	100
 #define XCONN_GUARD_SIGNAL	(SIGRTMIN + 5)
+#define XCONN_WRITE_SPINS_MAX	10000
+#define XCONN_PING_SLACK_MS	100
 
 enum xconn_state {
 	XCONN_IDLE,
@@ -94,6 +97,8 @@ struct xconn {
 	bool		 ping_outstanding;
 	char		 ping_id[32];
 	uint64_t	 mem_ops;	/* libstrophe allocator calls: progress */
+	unsigned	 outq;		/* items queued in libstrophe, not sent */
+	unsigned	 write_spins;	/* write wake-ups without an item sent */
 	bool		 in_pump;	/* inside xmpp_run_once */
 	unsigned	 busy;		/* inside a handler called from a timer */
 	bool		 dropping;	/* releasing conn ourselves */
@@ -129,6 +134,16 @@ xconn_set_state(struct xconn *xc, enum xconn_state state)
 	log_debug("xmpp: %s -> %s", xconn_state_names[xc->state],
 	    xconn_state_names[state]);
 	xc->state = state;
+}
+
+static void
+xconn_timer_ms(struct event *ev, uint32_t ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
 }
 
 /* ---- allocator and logger hooks ---- */
@@ -187,6 +202,17 @@ xconn_log_cb(void *ud, xmpp_log_level_t level, const char *area,
 
 	if (area == NULL || msg == NULL)
 		return;
+	/* Send queue accounting (see xconn_update_watch). */
+	if (strncmp(msg, "Q_ADD:", 6) == 0) {
+		xc->outq++;
+		return;
+	}
+	if (strncmp(msg, "Q_SENT:", 7) == 0) {
+		if (xc->outq > 0)
+			xc->outq--;
+		xc->write_spins = 0;
+		return;
+	}
 	if (strncmp(msg, "SENT:", 5) == 0 || strncmp(msg, "RECV:", 5) == 0 ||
 	    strncmp(msg, "Q_", 2) == 0 || strstr(msg, "DROPPED:") != NULL ||
 	    strstr(msg, "Stanza received was") != NULL ||
@@ -195,11 +221,22 @@ xconn_log_cb(void *ud, xmpp_log_level_t level, const char *area,
 	    (strcmp(area, "auth") == 0 && level == XMPP_LEVEL_DEBUG))
 		return;
 	if (level >= XMPP_LEVEL_WARN) {
-		snprintf(xc->lib_error, sizeof(xc->lib_error), "%.150s", msg);
+		if (!xc->cert_rejected)
+			snprintf(xc->lib_error, sizeof(xc->lib_error),
+			    "%.150s", msg);
 		log_info("xmpp: libstrophe %s: %.300s", area, msg);
-	} else {
-		log_debug("xmpp: libstrophe %s: %.300s", area, msg);
+		return;
 	}
+	/* TLS failures are only told at debug level: keep them as well. */
+	if (!xc->cert_rejected && strcmp(area, "tls") == 0 &&
+	    strncmp(msg, "error:", 6) == 0)
+		snprintf(xc->lib_error, sizeof(xc->lib_error), "TLS %.140s",
+		    msg);
+	else if (!xc->cert_rejected && xc->lib_error[0] == '\0' &&
+	    strncmp(msg, "Couldn't start TLS", 18) == 0)
+		snprintf(xc->lib_error, sizeof(xc->lib_error),
+		    "TLS negotiation failed");
+	log_debug("xmpp: libstrophe %s: %.300s", area, msg);
 }
 
 /* ---- the TLS handshake guard (see xconn.h) ---- */
@@ -289,6 +326,14 @@ xconn_fd_cb(evutil_socket_t fd, short what, void *arg)
 	xc->counters.wakeups++;
 	if (what & EV_READ)
 		xc->last_rx = timeutil_mono_ms();
+	else if (xc->outq > 0 && ++xc->write_spins > XCONN_WRITE_SPINS_MAX) {
+		/* The count went wrong, or the peer never takes our bytes:
+		 * never spin on a writable socket. */
+		log_warnx("xmpp: send queue not moving; dropping write "
+		    "interest");
+		xc->outq = 0;
+		xc->write_spins = 0;
+	}
 	xconn_pump(xc);
 }
 
@@ -304,7 +349,13 @@ xconn_watch(struct xconn *xc, int fd, short mask)
 	event_add(xc->fd_ev, NULL);
 }
 
-/* Write interest only while TCP connects or our queue holds something. */
+/*
+ * Write interest only while TCP connects or libstrophe's send queue holds
+ * something.  Its public queue length leaves out a partly written item
+ * (and TLS writes one 16 KiB record per xmpp_run_once), so the queue is
+ * counted from libstrophe's own log lines instead (verbosity 1): "Q_ADD:"
+ * for each item added, "Q_SENT:" for each item written in full.
+ */
 static void
 xconn_update_watch(struct xconn *xc)
 {
@@ -317,8 +368,7 @@ xconn_update_watch(struct xconn *xc)
 		return;
 	}
 	want = EV_READ;
-	if (xmpp_conn_is_connecting(xc->conn) ||
-	    xmpp_conn_send_queue_len(xc->conn) > 0)
+	if (xmpp_conn_is_connecting(xc->conn) || xc->outq > 0)
 		want |= EV_WRITE;
 	if (want != xc->fd_mask)
 		xconn_watch(xc, xc->fd, want);
@@ -406,17 +456,31 @@ xconn_run_once(struct xconn *xc)
 	}
 }
 
+/* Bytes waiting in the kernel for us, or -1. */
+static int
+xconn_inq(const struct xconn *xc)
+{
+	int n;
+
+	if (xc->fd < 0 || ioctl(xc->fd, FIONREAD, &n) == -1)
+		return -1;
+	return n;
+}
+
 /*
- * Run libstrophe until it does no more work.  A call that touched
- * libstrophe's allocator did some (read, parsed, wrote); with TLS, a few
- * calls in a row without allocation are needed before concluding, as
- * decrypted bytes may wait inside OpenSSL (one call reads 4 KiB, a record
- * holds up to 16 KiB) where no fd event will announce them.
+ * Run libstrophe until it does no more work.  A call did some when it
+ * touched libstrophe's allocator (parsed, queued, finished a write) or,
+ * with TLS, took bytes from the socket.  With TLS, decrypted bytes may wait
+ * inside OpenSSL where no fd event will announce them: one call reads
+ * 4 KiB, a record holds up to 16 KiB, and OpenSSL (no read-ahead) takes
+ * one record at a time from the socket; so after the last call that read
+ * the socket, XCONN_TLS_IDLE_RUNS calls without progress have drained it.
  */
 static void
 xconn_pump(struct xconn *xc)
 {
 	unsigned i, idle = 0, need;
+	int inq = -1, inq_after;
 
 	if (xc->in_pump || xc->conn == NULL)
 		return;
@@ -424,6 +488,8 @@ xconn_pump(struct xconn *xc)
 	for (i = 0; i < XCONN_PUMP_MAX; i++) {
 		uint64_t before = xc->mem_ops;
 
+		if (xc->secured && inq == -1)
+			inq = xconn_inq(xc);
 		xconn_run_once(xc);
 		if (xc->free_pending)
 			break;
@@ -431,10 +497,12 @@ xconn_pump(struct xconn *xc)
 		    xmpp_conn_is_secured(xc->conn))
 			xc->secured = true;
 		need = xc->secured ? XCONN_TLS_IDLE_RUNS : 1;
-		if (xc->mem_ops != before)
+		inq_after = xc->secured ? xconn_inq(xc) : -1;
+		if (xc->mem_ops != before || inq_after != inq)
 			idle = 0;
 		else if (++idle >= need)
 			break;
+		inq = inq_after;
 	}
 	xc->in_pump = false;
 	if (xc->free_pending) {
@@ -509,7 +577,6 @@ xconn_notify_down(struct xconn *xc, int error, const char *why)
 static void
 xconn_schedule_retry(struct xconn *xc)
 {
-	struct timeval tv;
 	uint32_t ms;
 
 	xconn_cancel_timers(xc);
@@ -528,9 +595,7 @@ xconn_schedule_retry(struct xconn *xc)
 		xc->attempt++;
 	xconn_set_state(xc, XCONN_WAITING);
 	log_debug("xmpp: next attempt in %u ms", (unsigned)ms);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	evtimer_add(xc->retry, &tv);
+	xconn_timer_ms(xc->retry, ms);
 }
 
 static const char *
@@ -659,7 +724,6 @@ xconn_lost(struct xconn *xc, int error, const xmpp_stream_error_t *se)
 static void
 xconn_session_up(struct xconn *xc)
 {
-	struct timeval tv;
 	const char *jid = xmpp_conn_get_bound_jid(xc->conn);
 
 	xconn_cancel_timers(xc);
@@ -670,9 +734,7 @@ xconn_session_up(struct xconn *xc)
 	xc->secured = xmpp_conn_is_secured(xc->conn);
 	xc->counters.sessions++;
 	xc->last_error[0] = '\0';
-	tv.tv_sec = xc->ping_interval_ms / 1000;
-	tv.tv_usec = (suseconds_t)(xc->ping_interval_ms % 1000) * 1000;
-	evtimer_add(xc->ping_timer, &tv);
+	xconn_timer_ms(xc->ping_timer, xc->ping_interval_ms);
 	log_info("xmpp: session up with %s:%u as %s (%s)", xc->server,
 	    xc->port, jid != NULL ? jid : "?", xc->secured ? "TLS" : "no TLS");
 	if (xc->handlers.up != NULL && !xc->free_pending)
@@ -697,6 +759,7 @@ xconn_conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
 	case XMPP_CONN_FAIL:
 		/* libstrophe has closed the socket already. */
 		xconn_unwatch(xc);
+		xc->outq = 0;
 		if (!xc->dropping && !xc->free_pending)
 			xconn_lost(xc, error, se);
 		break;
@@ -784,6 +847,7 @@ xconn_stanza_cb(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *ud)
 			xc->ping_outstanding = false;
 			evtimer_del(xc->ping_deadline);
 			xc->counters.pongs++;
+			xconn_timer_ms(xc->ping_timer, xc->ping_interval_ms);
 			return 1;
 		}
 	}
@@ -796,17 +860,23 @@ static void
 xconn_ping_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct xconn *xc = arg;
-	struct timeval tv;
 	xmpp_stanza_t *iq, *ping;
+	int64_t since;
 
 	(void)fd;
 	(void)what;
 	xc->counters.wakeups++;
 	if (xc->state != XCONN_UP || xc->ping_outstanding)
 		return;
-	/* Traffic that arrived since the last round proves the link. */
-	if (timeutil_mono_ms() - xc->last_rx < (int64_t)xc->ping_interval_ms)
+	/* A ping after every ping_interval of silence: traffic that arrived
+	 * meanwhile proves the link, so wait for the rest of the interval. */
+	since = timeutil_mono_ms() - xc->last_rx;
+	if (since >= 0 && since + XCONN_PING_SLACK_MS <
+	    (int64_t)xc->ping_interval_ms) {
+		xconn_timer_ms(xc->ping_timer,
+		    (uint32_t)(xc->ping_interval_ms - since));
 		return;
+	}
 	snprintf(xc->ping_id, sizeof(xc->ping_id), "xconn-ping-%u",
 	    ++xc->ping_seq);
 	iq = xmpp_iq_new(xc->ctx, "get", xc->ping_id);
@@ -822,9 +892,7 @@ xconn_ping_cb(evutil_socket_t fd, short what, void *arg)
 	xmpp_stanza_release(iq);
 	xc->ping_outstanding = true;
 	xc->counters.pings++;
-	tv.tv_sec = xc->ping_timeout_ms / 1000;
-	tv.tv_usec = (suseconds_t)(xc->ping_timeout_ms % 1000) * 1000;
-	evtimer_add(xc->ping_deadline, &tv);
+	xconn_timer_ms(xc->ping_deadline, xc->ping_timeout_ms);
 	xconn_pump(xc);
 }
 
@@ -851,13 +919,14 @@ xconn_attempt(struct xconn *xc)
 {
 	xmpp_conn_t *conn;
 	long flags;
-	struct timeval tv;
 	int rc, saved;
 	char why[128];
 
 	xconn_release_conn(xc);
 	xconn_cancel_timers(xc);
 	xc->counters.attempts++;
+	xc->outq = 0;
+	xc->write_spins = 0;
 	xc->lib_error[0] = '\0';
 	xc->cert_rejected = false;
 	xc->secured = false;
@@ -894,12 +963,8 @@ xconn_attempt(struct xconn *xc)
 		xconn_drop(xc, saved != 0 ? -saved : -EHOSTUNREACH, why);
 		return;
 	}
-	tv.tv_sec = xc->connect_timeout_ms / 1000;
-	tv.tv_usec = (suseconds_t)(xc->connect_timeout_ms % 1000) * 1000;
-	evtimer_add(xc->deadline, &tv);
-	tv.tv_sec = XCONN_TICK_MS / 1000;
-	tv.tv_usec = (XCONN_TICK_MS % 1000) * 1000;
-	evtimer_add(xc->tick, &tv);
+	xconn_timer_ms(xc->deadline, xc->connect_timeout_ms);
+	xconn_timer_ms(xc->tick, XCONN_TICK_MS);
 }
 
 static void
@@ -1054,12 +1119,14 @@ xconn_new(struct event_base *base, const struct xconn_config *cfg,
 	xc->log.userdata = xc;
 	if ((xc->ctx = xmpp_ctx_new(&xc->mem, &xc->log)) == NULL)
 		fatalx("xmpp: cannot create a libstrophe context");
+	/* For the "Q_ADD:"/"Q_SENT:" lines (see xconn_update_watch). */
+	xmpp_ctx_set_verbosity(xc->ctx, 1);
 
 	xc->kick = event_new(base, -1, 0, xconn_kick_cb, xc);
 	xc->tick = event_new(base, -1, EV_PERSIST, xconn_tick_cb, xc);
 	xc->deadline = evtimer_new(base, xconn_deadline_cb, xc);
 	xc->retry = evtimer_new(base, xconn_retry_cb, xc);
-	xc->ping_timer = event_new(base, -1, EV_PERSIST, xconn_ping_cb, xc);
+	xc->ping_timer = evtimer_new(base, xconn_ping_cb, xc);
 	xc->ping_deadline = evtimer_new(base, xconn_ping_deadline_cb, xc);
 	if (xc->kick == NULL || xc->tick == NULL || xc->deadline == NULL ||
 	    xc->retry == NULL || xc->ping_timer == NULL ||
@@ -1074,22 +1141,18 @@ xconn_new(struct event_base *base, const struct xconn_config *cfg,
 void
 xconn_start(struct xconn *xc)
 {
-	struct timeval tv = { 0, 0 };
-
 	if (xc->state != XCONN_IDLE && xc->state != XCONN_STOPPED)
 		return;
 	xc->attempt = 0;
 	xc->down_since = timeutil_mono_ms();
 	xconn_set_state(xc, XCONN_WAITING);
 	/* From the loop, never from the caller's stack. */
-	evtimer_add(xc->retry, &tv);
+	xconn_timer_ms(xc->retry, 0);
 }
 
 void
 xconn_stop(struct xconn *xc)
 {
-	struct timeval tv;
-
 	switch (xc->state) {
 	case XCONN_IDLE:
 	case XCONN_STOPPED:
@@ -1112,12 +1175,8 @@ xconn_stop(struct xconn *xc)
 		xconn_set_state(xc, XCONN_STOPPING);
 		xmpp_disconnect(xc->conn);
 		event_active(xc->kick, EV_TIMEOUT, 0);
-		tv.tv_sec = XCONN_STOP_MS / 1000;
-		tv.tv_usec = (XCONN_STOP_MS % 1000) * 1000;
-		evtimer_add(xc->deadline, &tv);
-		tv.tv_sec = XCONN_TICK_MS / 1000;
-		tv.tv_usec = (XCONN_TICK_MS % 1000) * 1000;
-		evtimer_add(xc->tick, &tv);
+		xconn_timer_ms(xc->deadline, XCONN_STOP_MS);
+		xconn_timer_ms(xc->tick, XCONN_TICK_MS);
 		return;
 	}
 }
