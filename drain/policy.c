@@ -364,7 +364,7 @@ policy_step(enum policy_step_kind kind)
 static bool
 policy_check_unreachable(struct policy *p, int64_t now)
 {
-	char dur[32], why[512];
+	char dur[32], why[1024];
 
 	if (!p->unreachable)
 		return false;
@@ -385,7 +385,7 @@ policy_check_unreachable(struct policy *p, int64_t now)
 static struct policy_step
 policy_on_deadline(struct policy *p, int64_t now)
 {
-	char dur[32], why[512], who[64];
+	char dur[32], why[1024], who[64];
 
 	policy_fmt_duration(dur, sizeof(dur), p->deadline_ms - p->start_ms);
 	if (p->participants >= 0)
@@ -394,12 +394,12 @@ policy_on_deadline(struct policy *p, int64_t now)
 	else
 		snprintf(who, sizeof(who), "participants unknown");
 	p->timed_out = true;
+	snprintf(p->last_problem, sizeof(p->last_problem),
+	    "max_duration (%s) reached with %s", dur, who);
 	if (p->cfg.force_on_timeout && !p->cfg.dry_run &&
 	    !p->shutdown_unsupported && p->ever_reachable &&
 	    p->phase == POLICY_PHASE_WAITING) {
 		p->phase = POLICY_PHASE_FORCING;
-		snprintf(p->last_problem, sizeof(p->last_problem),
-		    "max_duration (%s) reached with %s", dur, who);
 		return policy_step(POLICY_SHUTDOWN_FORCE);
 	}
 	snprintf(why, sizeof(why), "max_duration (%s) reached with %s%s",
@@ -413,7 +413,7 @@ struct policy_step
 policy_next(struct policy *p, int64_t now)
 {
 	int64_t wake, force_end;
-	char why[512], dur[32];
+	char why[1024], dur[32];
 
 	if (p->phase != POLICY_PHASE_DONE && p->phase != POLICY_PHASE_FORCING &&
 	    now >= p->deadline_ms)

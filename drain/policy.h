@@ -122,8 +122,8 @@ struct policy {
 	bool			timed_out;
 
 	enum policy_result	result;
-	char			reason[512];
-	char			last_problem[256];	/* last failure, if any */
+	char			reason[1024];
+	char			last_problem[640];	/* last failure, if any */
 };
 
 void policy_init(struct policy *p, const struct policy_config *cfg,

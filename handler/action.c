@@ -41,6 +41,8 @@
 #define ACTION_GLOBAL_MARGIN_MS		(2 * 60 * 1000)
 #define ACTION_RETRY_MIN_MS		1000
 #define ACTION_RETRY_MAX_MS		30000
+/* Distinct bridge problems audited per action; more are only logged. */
+#define ACTION_MAX_PROBLEMS		16
 
 struct action {
 	TAILQ_ENTRY(action)	 entry;
@@ -87,13 +89,15 @@ struct action {
 	bool			 audited_shutdown;
 	bool			 audited_timeout;
 	bool			 audited_dry_run;
-	char			 last_problem[256];
+	char			 last_problem[640];
+	uint64_t		 problems[ACTION_MAX_PROBLEMS]; /* audited */
+	unsigned		 nproblems;
 
 	/* the end */
 	struct event		*timer;		/* owned: policy wake, retries */
 	struct aws_call		*aws_call;	/* complete or delete */
 	char			 result[16];
-	char			 reason[512];
+	char			 reason[1024];
 	unsigned		 complete_tries;
 	bool			 over_elsewhere; /* "No active Lifecycle Action" */
 
@@ -429,13 +433,29 @@ action_policy_io(enum bridge_outcome o)
 	}
 }
 
+static uint64_t
+action_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
 /* Audit a bridge problem once per distinct problem, not once per poll. */
 static void
 action_note_problem(struct action *a, const char *op, const char *why)
 {
-	if (strcmp(a->last_problem, why) == 0)
-		return;
+	uint64_t h = action_hash(why);
+	unsigned i;
+
 	snprintf(a->last_problem, sizeof(a->last_problem), "%s", why);
+	for (i = 0; i < a->nproblems; i++)
+		if (a->problems[i] == h)
+			return;
+	if (a->nproblems < ACTION_MAX_PROBLEMS)
+		a->problems[a->nproblems++] = h;
 	log_warnx("%s: %s: %s", a->instance, op, why);
 	action_audit(a, "bridge_error", json_pack("{s:s,s:s}", "operation",
 	    op, "error", why));
@@ -465,8 +485,6 @@ action_rest_done(const struct bridge_result *res, void *arg)
 	if (res->outcome != BRIDGE_OK)
 		action_note_problem(a, bridge_op_name(res->op),
 		    res->diagnosis);
-	else
-		a->last_problem[0] = '\0';
 	if (!action_terminating(a)) {
 		verify_health(&a->verify, res->outcome == BRIDGE_OK &&
 		    res->healthy, res->diagnosis, now);
@@ -992,10 +1010,37 @@ action_find(struct ctx *ctx, const char *token)
 	return NULL;
 }
 
+static void
+action_copy_deleted(const struct aws_error *err, void *arg)
+{
+	char *id = arg, text[512];
+
+	if (err != NULL)
+		log_warnx("cannot delete the copy %s: %s", id,
+		    aws_error_str(err, text, sizeof(text)));
+	free(id);
+}
+
 void
 action_redelivered(struct action *a, const struct sqs_message *msg)
 {
-	/* the newest handle is the only one SQS honours */
+	if (strcmp(msg->message_id, a->message_id) != 0) {
+		/* another copy of the notification (a second message): the
+		 * action goes on with the first; this one can go at once */
+		log_info("%s: another copy of the notification (message %s); "
+		    "removing it, the action goes on", a->instance,
+		    msg->message_id);
+		action_audit(a, "duplicate", json_pack("{s:s,s:i}",
+		    "message_id", msg->message_id, "receive_count",
+		    (int)msg->receive_count));
+		if (!a->ctx->cfg->daemon.dry_run)
+			sqs_delete(a->ctx->aws, a->ctx->cfg->aws.queue_url,
+			    msg->receipt_handle, action_copy_deleted,
+			    xstrdup(msg->message_id));
+		return;
+	}
+	/* the same message again: the newest handle is the only one SQS
+	 * honours */
 	free(a->receipt);
 	a->receipt = xstrdup(msg->receipt_handle);
 	a->receive_count = msg->receive_count;
