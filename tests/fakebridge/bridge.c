@@ -140,17 +140,21 @@ bridge_run(evutil_socket_t fd, short what, void *arg)
 	struct model *m = &b->model;
 	struct timeval tv;
 	int64_t now = bridge_now(), next;
+	enum model_state s;
 	unsigned ch;
 
 	model_advance(m, now);
 	ch = model_take_changes(m);
-	if (m->state != b->logged_state) {
+	/* States only move forward; log each one passed through. */
+	for (s = b->logged_state + 1; s <= m->state; s++) {
+		if (m->entered_ms[s] < 0)
+			continue;
 		log_info("bridge %s: %s -> %s%s%s", b->id,
-		    model_state_name(b->logged_state), model_state_name(m->state),
-		    m->state == MODEL_SHUTTING_DOWN ? " because of " : "",
-		    m->state == MODEL_SHUTTING_DOWN ?
+		    model_state_name(b->logged_state), model_state_name(s),
+		    s == MODEL_SHUTTING_DOWN ? " because of " : "",
+		    s == MODEL_SHUTTING_DOWN ?
 		    model_cause_name(m->shutdown_cause) : "");
-		b->logged_state = m->state;
+		b->logged_state = s;
 	}
 	if (m->state == MODEL_EXITED && !b->exit_done)
 		bridge_exited(b);
@@ -162,6 +166,12 @@ bridge_run(evutil_socket_t fd, short what, void *arg)
 
 	if (b->removing && (b->muc == NULL || muc_gone(b->muc))) {
 		bridge_free(b);
+		return;
+	}
+	/* Publishing reads the stats, which advances the model again: what
+	 * fired meanwhile is handled on the next run, not forgotten. */
+	if (m->changes != 0) {
+		bridge_kick(b);
 		return;
 	}
 	next = model_next_deadline(m);
@@ -371,12 +381,22 @@ json_t *
 bridge_summary_json(const struct bridge *b)
 {
 	const struct model *m = &b->model;
+	struct muc_counts mc;
+	json_t *j;
 
-	return json_pack("{ss ss si ss ss sb si sb}", "id", b->id,
+	j = json_pack("{ss ss si ss ss sb si sb}", "id", b->id,
 	    "address", b->opts.address, "port", (int)b->port, "nickname",
 	    b->nickname, "state", model_state_name(m->state), "drain",
 	    m->drain, "participants", (int)m->participants, "listening",
 	    b->rest != NULL);
+	/* Enough for a swarm to wait until every bridge is in its room. */
+	if (b->muc != NULL) {
+		muc_counts(b->muc, &mc);
+		json_object_set_new(j, "mucs_joined",
+		    json_integer(mc.mucs_joined));
+	} else
+		json_object_set_new(j, "mucs_joined", json_null());
+	return j;
 }
 
 json_t *

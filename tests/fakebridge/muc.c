@@ -58,6 +58,8 @@ struct muc {
 	bool		 exiting;	/* no reconnect */
 	bool		 freeing;	/* ignore the release's callback */
 	struct event	*retry;		/* owned */
+	struct xloop_waiter waiter;	/* in line for a login slot */
+	bool		 has_slot;
 	unsigned	 failures;	/* in a row, for the backoff */
 	unsigned long	 connects;
 	unsigned long	 login_failures;
@@ -89,6 +91,15 @@ muc_schedule(struct muc *m, unsigned delay_ms)
 	tv.tv_sec = delay_ms / 1000;
 	tv.tv_usec = (delay_ms % 1000) * 1000;
 	evtimer_add(m->retry, &tv);
+}
+
+static void
+muc_give_slot(struct muc *m)
+{
+	if (m->has_slot) {
+		m->has_slot = false;
+		xloop_slot_give(m->xloop);
+	}
 }
 
 static void
@@ -189,7 +200,9 @@ muc_iq_cb(xmpp_conn_t *conn, xmpp_stanza_t *st, void *arg)
 	xmpp_stanza_t *reply;
 	const char *type = xmpp_stanza_get_type(st);
 
-	if (xmpp_stanza_get_from(st) == NULL || type == NULL)
+	/* Results and errors need no answer. */
+	if (xmpp_stanza_get_from(st) == NULL || type == NULL ||
+	    (strcmp(type, "get") != 0 && strcmp(type, "set") != 0))
 		return 1;
 	if (xmpp_stanza_get_child_by_name_and_ns(st, "healthcheck",
 	    PRESENCE_NS_HEALTH) != NULL && strcmp(type, "get") == 0) {
@@ -220,6 +233,7 @@ muc_conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 
 	if (m->freeing)
 		return;
+	muc_give_slot(m);
 	if (ev == XMPP_CONN_CONNECT) {
 		m->online = true;
 		m->phase = MUC_ONLINE;
@@ -227,8 +241,7 @@ muc_conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 		m->last_error[0] = '\0';
 		xmpp_handler_add(conn, muc_presence_cb, NULL, "presence", NULL,
 		    m);
-		xmpp_handler_add(conn, muc_iq_cb, NULL, "iq", "get", m);
-		xmpp_handler_add(conn, muc_iq_cb, NULL, "iq", "set", m);
+		xmpp_handler_add(conn, muc_iq_cb, NULL, "iq", NULL, m);
 		log_info("bridge %s: XMPP logged in as %s", m->bridge->id,
 		    xmpp_conn_get_bound_jid(conn) != NULL ?
 		    xmpp_conn_get_bound_jid(conn) : m->jid);
@@ -263,10 +276,11 @@ muc_conn_cb(xmpp_conn_t *conn, xmpp_conn_event_t ev, int error,
 		    "connect to %s:%u: %s", m->host, (unsigned)m->port,
 		    strerror(error));
 	else {
-		/* libstrophe closes by itself when SASL fails. */
+		/* libstrophe closes by itself when SASL fails (and when
+		 * the server does not answer the bind). */
 		m->login_failures++;
 		snprintf(m->last_error, sizeof(m->last_error),
-		    "login as %s failed", m->jid);
+		    "login as %s failed (refused or timed out)", m->jid);
 	}
 	if (m->exiting) {
 		m->phase = MUC_GONE;
@@ -295,10 +309,14 @@ muc_retry_cb(evutil_socket_t fd, short what, void *arg)
 
 	muc_release(m);
 	if (m->exiting) {
+		xloop_slot_cancel(m->xloop, &m->waiter);
 		m->phase = MUC_GONE;
 		bridge_kick(m->bridge);
 		return;
 	}
+	if (!xloop_slot_take(m->xloop, &m->waiter))
+		return;		/* the retry event runs again when it may */
+	m->has_slot = true;
 	if ((r = secret_read_file(m->password_file, &password)) < 0) {
 		snprintf(m->last_error, sizeof(m->last_error),
 		    "password_file: %s", strerror(-r));
@@ -324,6 +342,7 @@ muc_retry_cb(evutil_socket_t fd, short what, void *arg)
 	snprintf(m->last_error, sizeof(m->last_error),
 	    "connect to %s:%u failed (%d)", m->host, (unsigned)m->port, r);
 retry:
+	muc_give_slot(m);
 	m->phase = MUC_IDLE;
 	delay = backoff_full_jitter(m->failures++, MUC_RETRY_BASE_MS,
 	    MUC_RETRY_CAP_MS);
@@ -375,6 +394,7 @@ muc_new(struct bridge *b, struct xloop *x, const struct options_xmpp *o,
 	}
 	if ((m->retry = evtimer_new(b->set->base, muc_retry_cb, m)) == NULL)
 		fatalx("evtimer_new");
+	m->waiter.ev = m->retry;
 	muc_schedule(m, 0);
 	return m;
 }
@@ -387,6 +407,8 @@ muc_free(struct muc *m)
 	if (m == NULL)
 		return;
 	muc_release(m);
+	muc_give_slot(m);
+	xloop_slot_cancel(m->xloop, &m->waiter);
 	event_free(m->retry);
 	for (i = 0; i < m->nrooms; i++) {
 		free(m->rooms[i].jid);
@@ -424,6 +446,7 @@ muc_exit(struct muc *m, bool abrupt)
 	evtimer_del(m->retry);
 	switch (m->phase) {
 	case MUC_IDLE:
+		xloop_slot_cancel(m->xloop, &m->waiter);
 		m->phase = MUC_GONE;
 		return;
 	case MUC_CONNECTING:
@@ -475,12 +498,12 @@ muc_json(const struct muc *m)
 
 	rooms = json_array();
 	for (i = 0; i < m->nrooms; i++)
-		json_array_append_new(rooms, json_pack("{ss ss sb ss* si}",
+		json_array_append_new(rooms, json_pack("{ss ss sb ss? si}",
 		    "jid", m->rooms[i].jid, "occupant", m->rooms[i].occupant,
 		    "joined", m->rooms[i].joined, "error",
 		    m->rooms[i].error[0] != '\0' ? m->rooms[i].error : NULL,
 		    "joins", (int)m->rooms[i].joins));
-	j = json_pack("{ss ss ss sb so sI sI sI sI ss*}", "jid", m->jid,
+	j = json_pack("{ss ss ss sb so sI sI sI sI ss?}", "jid", m->jid,
 	    "nickname", m->nick, "phase", muc_phase_name(m->phase), "online",
 	    m->online, "rooms", rooms, "connects", (json_int_t)m->connects,
 	    "login_failures", (json_int_t)m->login_failures,

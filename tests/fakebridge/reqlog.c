@@ -18,9 +18,26 @@ void
 reqlog_init(struct reqlog *l, size_t cap)
 {
 	memset(l, 0, sizeof(*l));
-	l->cap = cap > 0 ? cap : 1;
-	l->ring = xcalloc(l->cap, sizeof(*l->ring));
+	l->max = cap > 0 ? cap : 1;
 	l->next_seq = 1;
+}
+
+/* A thousand idle bridges should not hold a thousand full rings. */
+static void
+reqlog_grow(struct reqlog *l)
+{
+	struct reqlog_entry *ring;
+	size_t cap = l->cap == 0 ? 8 : l->cap * 2, i;
+
+	if (cap > l->max)
+		cap = l->max;
+	ring = xcalloc(cap, sizeof(*ring));
+	for (i = 0; i < l->n; i++)
+		ring[i] = l->ring[(l->head + i) % l->cap];
+	free(l->ring);
+	l->ring = ring;
+	l->cap = cap;
+	l->head = 0;
 }
 
 void
@@ -50,6 +67,8 @@ reqlog_add(struct reqlog *l, int64_t wall_ms, const char *method,
 	struct reqlog_entry *e;
 	size_t keep;
 
+	if (l->n == l->cap && l->cap < l->max)
+		reqlog_grow(l);
 	if (l->n == l->cap) {
 		reqlog_entry_free(&l->ring[l->head]);
 		l->head = (l->head + 1) % l->cap;

@@ -28,7 +28,8 @@ struct reqlog_entry {
 
 struct reqlog {
 	struct reqlog_entry *ring;	/* owned; cap entries */
-	size_t		 cap;
+	size_t		 cap;		/* grows up to max */
+	size_t		 max;
 	size_t		 head;		/* index of the oldest */
 	size_t		 n;
 	uint64_t	 next_seq;

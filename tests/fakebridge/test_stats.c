@@ -180,6 +180,26 @@ test_reqlog(void)
 	test_assert_int(json_array_size(a), 0);
 	json_decref(a);
 	reqlog_finish(&l);
+
+	/* The ring grows as needed, keeping order and answers. */
+	reqlog_init(&l, 100);
+	for (s1 = 1; s1 <= 150; s1++) {
+		s2 = reqlog_add(&l, (int64_t)s1, "GET", "/x", NULL, NULL, 0);
+		test_assert_int(s2, s1);
+		if (s1 == 60)
+			reqlog_set_status(&l, 7, 404);
+		reqlog_set_status(&l, s2, 200);
+	}
+	test_assert_int(l.cap, 100);
+	test_assert_int(l.dropped, 50);
+	a = reqlog_json(&l, 0);
+	test_assert_int(json_array_size(a), 100);
+	test_assert_int(json_integer_value(json_object_get(json_array_get(a, 0),
+	    "seq")), 51);
+	test_assert_int(json_integer_value(json_object_get(json_array_get(a,
+	    99), "time_ms")), 150);
+	json_decref(a);
+	reqlog_finish(&l);
 }
 
 static int

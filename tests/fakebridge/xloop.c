@@ -40,6 +40,8 @@ struct xloop {
 	struct event	*tick;		/* owned */
 	struct event	*run;		/* owned; "run soon" */
 	LIST_HEAD(, xloop_watch) watches;
+	TAILQ_HEAD(, xloop_waiter) waiters;
+	unsigned	 connecting;	/* slots taken */
 	int		 devnull;	/* -1: no reserve */
 	bool		 reserved[FD_SETSIZE];	/* placeholder fds */
 };
@@ -168,6 +170,7 @@ xloop_new(struct event_base *base, bool debug)
 	x = xcalloc(1, sizeof(*x));
 	x->base = base;
 	LIST_INIT(&x->watches);
+	TAILQ_INIT(&x->waiters);
 	xmpp_initialize();
 	x->debug = debug;
 	x->log.handler = xloop_log;
@@ -274,4 +277,52 @@ xloop_cut(struct xloop *x, xmpp_conn_t *conn)
 	if (w != NULL && xmpp_conn_is_connected(conn))
 		shutdown(w->fd, SHUT_RDWR);
 	xloop_kick(x);
+}
+
+bool
+xloop_slot_take(struct xloop *x, struct xloop_waiter *w)
+{
+	if (w->granted) {
+		w->granted = false;
+		return true;
+	}
+	if (w->queued)
+		return false;
+	if (x->connecting < XLOOP_MAX_CONNECTING) {
+		x->connecting++;
+		return true;
+	}
+	w->queued = true;
+	TAILQ_INSERT_TAIL(&x->waiters, w, entry);
+	return false;
+}
+
+void
+xloop_slot_give(struct xloop *x)
+{
+	struct xloop_waiter *w;
+
+	/* The slot goes straight to the first in line. */
+	if ((w = TAILQ_FIRST(&x->waiters)) != NULL) {
+		TAILQ_REMOVE(&x->waiters, w, entry);
+		w->queued = false;
+		w->granted = true;
+		event_active(w->ev, EV_TIMEOUT, 0);
+		return;
+	}
+	if (x->connecting > 0)
+		x->connecting--;
+}
+
+void
+xloop_slot_cancel(struct xloop *x, struct xloop_waiter *w)
+{
+	if (w->queued) {
+		TAILQ_REMOVE(&x->waiters, w, entry);
+		w->queued = false;
+	}
+	if (w->granted) {
+		w->granted = false;
+		xloop_slot_give(x);
+	}
 }

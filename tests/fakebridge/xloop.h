@@ -15,10 +15,26 @@
 #define FB_XLOOP_H
 
 #include <stdbool.h>
+#include <sys/queue.h>
 #include <strophe.h>
 
+struct event;
 struct event_base;
 struct xloop;
+
+/*
+ * Logins are let through a few at a time, as a fleet's bridges do not all
+ * boot in the same second: hundreds of simultaneous logins overflow the
+ * server's listen backlog and time out its binds.
+ */
+#define XLOOP_MAX_CONNECTING	16
+
+struct xloop_waiter {
+	TAILQ_ENTRY(xloop_waiter) entry;
+	struct event	*ev;		/* not owned; activated when granted */
+	bool		 queued;
+	bool		 granted;
+};
 
 /* One per process (the sockopt callback has no user data). */
 struct xloop *xloop_new(struct event_base *base, bool debug);
@@ -36,5 +52,14 @@ void xloop_unwatch(struct xloop *x, xmpp_conn_t *conn);
 void xloop_cut(struct xloop *x, xmpp_conn_t *conn);
 /* Run libstrophe soon (something was queued). */
 void xloop_kick(struct xloop *x);
+
+/*
+ * A login may start now (true); or w is queued and w->ev activated once
+ * one may (call again then).  Each true is paired with xloop_slot_give().
+ */
+bool xloop_slot_take(struct xloop *x, struct xloop_waiter *w);
+void xloop_slot_give(struct xloop *x);
+/* Leave the queue (and give back a slot granted but not used). */
+void xloop_slot_cancel(struct xloop *x, struct xloop_waiter *w);
 
 #endif
