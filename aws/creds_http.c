@@ -236,5 +236,6 @@ creds_http_fetch(struct creds_http *ch, creds_fetch_cb cb, void *arg)
 	http_req_timeout(r, 1000, CREDS_HTTP_TIMEOUT_MS);
 	http_req_max_response(r, 64 * 1024);
 	ch->req = r;
+	http_req_secret_response(r);
 	http_req_start(r, creds_http_cb, ch);
 }

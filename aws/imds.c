@@ -163,6 +163,7 @@ imds_send(struct imds *m, enum imds_step step)
 	http_req_timeout(r, 1000, IMDS_TIMEOUT_MS);
 	http_req_max_response(r, 64 * 1024);
 	m->req = r;
+	http_req_secret_response(r);
 	http_req_start(r, imds_http_cb, m);
 }
 

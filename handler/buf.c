@@ -13,6 +13,13 @@ buf_init(struct buf *b)
 	b->data = NULL;
 	b->len = 0;
 	b->cap = 0;
+	b->secret = false;
+}
+
+void
+buf_set_secret(struct buf *b)
+{
+	b->secret = true;
 }
 
 static void
@@ -24,7 +31,17 @@ buf_reserve(struct buf *b, size_t extra)
 		return;
 	while (cap < need)
 		cap *= 2;
-	b->data = xreallocarray(b->data, cap, 1);
+	if (b->secret && b->data != NULL) {
+		/* realloc could leave the old bytes behind: copy and wipe */
+		char *p = xmalloc(cap);
+
+		memcpy(p, b->data, b->len + 1);
+		secret_wipe(b->data, b->cap);
+		free(b->data);
+		b->data = p;
+	} else {
+		b->data = xreallocarray(b->data, cap, 1);
+	}
 	b->cap = cap;
 }
 
@@ -99,13 +116,15 @@ buf_steal(struct buf *b)
 
 	if (p == NULL)
 		p = xstrdup("");
-	buf_init(b);
+	buf_init(b);	/* the caller owns the bytes, and their wiping */
 	return p;
 }
 
 void
 buf_finish(struct buf *b)
 {
+	if (b->secret && b->data != NULL)
+		secret_wipe(b->data, b->cap);
 	free(b->data);
 	buf_init(b);
 }

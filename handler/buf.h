@@ -9,9 +9,12 @@ struct buf {
 	char	*data;		/* owned; NULL until the first append */
 	size_t	 len;
 	size_t	 cap;
+	bool	 secret;	/* wipe on growth and on finish */
 };
 
 void buf_init(struct buf *b);
+/* From now on no copy of the bytes is left behind in freed memory. */
+void buf_set_secret(struct buf *b);
 void buf_append(struct buf *b, const void *data, size_t len);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...)

@@ -437,6 +437,12 @@ http_req_max_response(struct http_req *r, size_t max_bytes)
 }
 
 void
+http_req_secret_response(struct http_req *r)
+{
+	buf_set_secret(&r->resp);
+}
+
+void
 http_req_start(struct http_req *r, http_done_cb cb, void *arg)
 {
 	struct http *h = r->h;

@@ -61,6 +61,8 @@ void http_req_max_response(struct http_req *r, size_t max_bytes);
 /* Copied; wiped on free.  For headers that carry a secret. */
 void http_req_secret_header(struct http_req *r, const char *name,
     const char *value);
+/* The response carries a secret: its buffer is wiped, growth included. */
+void http_req_secret_response(struct http_req *r);
 /* Start; on failure to start, the callback still runs, later, on the loop. */
 void http_req_start(struct http_req *r, http_done_cb cb, void *arg);
 /* Forget a request: no callback will run.  NULL is fine. */

@@ -32,6 +32,16 @@ test_buf(void)
 	buf_puts(&b, "secret");
 	buf_finish_secret(&b);
 	test_assert(b.data == NULL);
+	/* secret mode survives growth and keeps the bytes */
+	buf_init(&b);
+	buf_set_secret(&b);
+	for (i = 0; i < 100; i++)
+		buf_puts(&b, "0123456789");
+	test_assert_int(b.len, 1000);
+	test_assert(b.secret);
+	test_assert(strncmp(b.data + 990, "0123456789", 10) == 0);
+	buf_finish(&b);
+	test_assert(b.data == NULL && !b.secret);
 }
 
 static void
