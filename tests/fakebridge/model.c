@@ -258,6 +258,9 @@ model_take_changes(struct model *m)
 int
 model_join(struct model *m, unsigned n, int64_t now)
 {
+	int64_t end;
+	unsigned left;
+
 	model_advance(m, now);
 	if (m->state == MODEL_EXITED)
 		return -ESRCH;
@@ -268,13 +271,20 @@ model_join(struct model *m, unsigned n, int64_t now)
 	m->participants += n;
 	m->joined_total += n;
 	m->changes |= MODEL_CH_PARTICIPANTS;
-	/* jicofo moves whoever still lands on a shutting-down bridge. */
+	/*
+	 * jicofo moves whoever still lands on a shutting-down bridge: by the
+	 * end of the current window, or within move_after of now once that
+	 * window is over.  Rebased on now, the schedule stays within the
+	 * participant cap (model.h).
+	 */
 	if (m->state == MODEL_SHUTTING_DOWN && m->cfg.move_after_ms >= 0) {
-		if (m->move.total == 0) {
-			m->move.start_ms = now;
-			m->move.dur_ms = m->cfg.move_after_ms;
-		}
-		m->move.total += n;
+		end = m->move.start_ms + m->move.dur_ms;
+		left = m->move.total - m->move.done;
+		m->move.dur_ms = left > 0 && end > now ? end - now :
+		    left > 0 ? 0 : m->cfg.move_after_ms;
+		m->move.start_ms = now;
+		m->move.total = left + n;
+		m->move.done = 0;
 	}
 	return 0;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "handler/log.h"
+#include "tests/fakebridge/options.h"
 #include "tests/fakebridge/presence.h"
 
 static xmpp_stanza_t *
@@ -102,8 +103,11 @@ presence_parse_muc(xmpp_stanza_t *st, struct presence_muc *out)
 		    c != NULL; c = xmpp_stanza_get_next(c)) {
 			name = xmpp_stanza_get_name(c);
 			if (name != NULL && strcmp(name, "text") != 0) {
-				snprintf(out->error, sizeof(out->error), "%s",
-				    name);
+				/* From the network, and it goes to logs. */
+				if (options_valid_token(name,
+				    sizeof(out->error) - 1, "-_."))
+					snprintf(out->error, sizeof(out->error),
+					    "%s", name);
 				break;
 			}
 		}

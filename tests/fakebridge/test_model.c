@@ -164,7 +164,13 @@ static const struct mcase cases[] = {
 		{ 20000, OP_STATE, S_SD, 0 },
 		{ 22000, OP_COUNT, 1, 0 },
 		{ 23000, OP_JOIN, 1, 0 },	/* moved too, by 24000 */
+		{ 23499, OP_COUNT, 2, 0 },
+		{ 23500, OP_COUNT, 1, 0 },
 		{ 24000, OP_COUNT, 0, 0 },
+		{ 30000, OP_JOIN, 2, 0 },	/* window over: a new one */
+		{ 31999, OP_COUNT, 2, 0 },
+		{ 32000, OP_COUNT, 1, 0 },
+		{ 34000, OP_COUNT, 0, 0 },
 	} },
 	{ "shutting-down delay 0: exit at once",
 	  0, 0, 0, 0, 0, 0, {

@@ -298,12 +298,10 @@ class FakeBridgeTest(unittest.TestCase):
         self.assertEqual((st["state"], st["shutdown_cause"]),
                          ("SHUTTING_DOWN", "forced"))
         self.assertIsNone(st["entered_ms"]["GRACEFUL_SHUTDOWN"])
-        st = b.wait_for(lambda s: s["participants"] == 0, timeout=3,
-                        what="everybody moved")
-        self.assertEqual(st["state"], "SHUTTING_DOWN")
-        self.assertEqual(st["moved_total"], 4)
+        # Moved during the delay, so nobody is left to be cut off.
         st = b.wait_state("EXITED", timeout=5)
-        self.assertEqual(st["cut_off"], 0)
+        self.assertEqual((st["moved_total"], st["left_total"],
+                          st["cut_off"]), (4, 0, 0))
 
     def test_forced_shutdown_cuts_off_without_jicofo(self):
         b = self.add(participants=2, shutting_down_delay_s=0.3)
@@ -327,18 +325,19 @@ class FakeBridgeTest(unittest.TestCase):
         self.assertEqual(st["participants"], 1)
 
     def test_stats_snapshot_refresh(self):
-        b = self.add(stats_interval_s=1.0)
+        b = self.add(stats_interval_s=2.5)
         b.join(2)
         self.assertEqual(b.state()["participants"], 2)
         t0 = time.monotonic()
         while self.get_json(b, "/colibri/stats")["local_endpoints"] != 2:
-            self.assertLess(time.monotonic() - t0, 3, "never refreshed")
+            self.assertLess(time.monotonic() - t0, 5, "never refreshed")
             time.sleep(0.05)
-        # Refreshed by the interval, not at once.
+        # Refreshed by the interval, not at once (the next refresh is
+        # about 2.5 s away).
         b.join(1)
         self.assertEqual(self.get_json(b, "/colibri/stats")
                          ["local_endpoints"], 2)
-        time.sleep(1.2)
+        time.sleep(2.7)
         self.assertEqual(self.get_json(b, "/colibri/stats")
                          ["local_endpoints"], 3)
 
