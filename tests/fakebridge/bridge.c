@@ -225,16 +225,16 @@ bridge_endpoint_taken(struct bridge_set *set, const struct options *o)
 	return false;
 }
 
-struct bridge *
-bridge_new(struct bridge_set *set, const struct options *o, char *err,
-    size_t errlen)
+int
+bridge_new(struct bridge_set *set, const struct options *o,
+    struct bridge **ret, char *err, size_t errlen)
 {
 	struct bridge *b;
 	char *id;
 	int r;
 
 	if (options_check(o, err, errlen) < 0)
-		return NULL;
+		return -EINVAL;
 	if (o->id != NULL)
 		id = xstrdup(o->id);
 	else if (o->nickname != NULL)
@@ -244,13 +244,13 @@ bridge_new(struct bridge_set *set, const struct options *o, char *err,
 	if (bridge_set_find(set, id) != NULL) {
 		snprintf(err, errlen, "a bridge with id %s exists", id);
 		free(id);
-		return NULL;
+		return -EEXIST;
 	}
 	if (bridge_endpoint_taken(set, o)) {
 		snprintf(err, errlen, "%s:%u is taken by another bridge",
 		    o->address, (unsigned)o->port);
 		free(id);
-		return NULL;
+		return -EEXIST;
 	}
 	b = xcalloc(1, sizeof(*b));
 	b->set = set;
@@ -273,7 +273,7 @@ bridge_new(struct bridge_set *set, const struct options *o, char *err,
 		snprintf(err, errlen, "listen on %s:%u: %s", o->address,
 		    (unsigned)o->port, strerror(-r));
 		bridge_free(b);
-		return NULL;
+		return r;
 	}
 	if (o->xmpp_enabled) {
 		if (set->xloop == NULL)
@@ -282,7 +282,7 @@ bridge_new(struct bridge_set *set, const struct options *o, char *err,
 		    errlen);
 		if (b->muc == NULL) {
 			bridge_free(b);
-			return NULL;
+			return -EINVAL;
 		}
 	}
 	log_info("bridge %s: up on %s:%u (%s)%s%s", b->id, o->address,
@@ -290,7 +290,8 @@ bridge_new(struct bridge_set *set, const struct options *o, char *err,
 	    b->muc != NULL ? ", XMPP nickname " : "",
 	    b->muc != NULL ? b->nickname : "");
 	bridge_kick(b);
-	return b;
+	*ret = b;
+	return 0;
 }
 
 void

@@ -71,12 +71,13 @@ struct bridge *bridge_set_find(struct bridge_set *set, const char *id);
 bool bridge_set_quiesce(struct bridge_set *set);
 
 /*
- * Create a bridge from checked options (the set takes a copy): bind its
- * listener (unless mode is down), start its XMPP client.  NULL with a
- * message in err (duplicate id, address in use, ...).
+ * Create a bridge from options (the set takes a copy): bind its listener
+ * (unless mode is down), start its XMPP client.  On failure a message in
+ * err and -EINVAL (options), -EEXIST (id or address:port taken by another
+ * bridge) or the bind's -errno.
  */
-struct bridge *bridge_new(struct bridge_set *set, const struct options *o,
-    char *err, size_t errlen);
+int bridge_new(struct bridge_set *set, const struct options *o,
+    struct bridge **ret, char *err, size_t errlen);
 /*
  * Take the bridge out of the set, like a process that goes away for good:
  * it exits as on SIGTERM (unless it already did), leaves the MUC, and is

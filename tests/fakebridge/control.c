@@ -120,21 +120,21 @@ control_set_defaults(struct control *c, json_t *defaults, char *err,
 	return 0;
 }
 
-static struct bridge *
+static int
 control_add_one(struct control *c, json_t *spec, json_t *defaults,
-    char *err, size_t errlen)
+    struct bridge **ret, char *err, size_t errlen)
 {
 	struct options o;
-	struct bridge *b = NULL;
+	int r;
 
 	options_default(&o);
-	if (options_apply_json(&o, c->defaults, false, err, errlen) == 0 &&
-	    (defaults == NULL ||
-	    options_apply_json(&o, defaults, false, err, errlen) == 0) &&
-	    options_apply_json(&o, spec, false, err, errlen) == 0)
-		b = bridge_new(c->set, &o, err, errlen);
+	if ((r = options_apply_json(&o, c->defaults, false, err,
+	    errlen)) == 0 && (defaults == NULL ||
+	    (r = options_apply_json(&o, defaults, false, err, errlen)) == 0) &&
+	    (r = options_apply_json(&o, spec, false, err, errlen)) == 0)
+		r = bridge_new(c->set, &o, ret, err, errlen);
 	options_finish(&o);
-	return b;
+	return r;
 }
 
 int
@@ -145,6 +145,7 @@ control_add_bridges(struct control *c, json_t *spec, json_t **ret_ids,
 	struct bridge *b;
 	char why[256];
 	size_t i;
+	int r;
 
 	if (json_is_object(spec) && json_object_get(spec, "bridges") != NULL) {
 		list = json_object_get(spec, "bridges");
@@ -161,21 +162,20 @@ control_add_bridges(struct control *c, json_t *spec, json_t **ret_ids,
 	}
 	ids = json_array();
 	if (json_is_object(list)) {
-		if ((b = control_add_one(c, list, defaults, err, errlen)) ==
-		    NULL) {
+		if ((r = control_add_one(c, list, defaults, &b, err,
+		    errlen)) < 0) {
 			json_decref(ids);
-			return -EINVAL;
+			return r;
 		}
 		json_array_append_new(ids, json_string(b->id));
 	} else if (json_is_array(list)) {
 		json_array_foreach(list, i, item) {
-			b = control_add_one(c, item, defaults, why,
-			    sizeof(why));
-			if (b == NULL) {
+			if ((r = control_add_one(c, item, defaults, &b, why,
+			    sizeof(why))) < 0) {
 				snprintf(err, errlen, "bridge #%zu: %s "
 				    "(%zu created before it)", i, why, i);
 				json_decref(ids);
-				return -EINVAL;
+				return r;
 			}
 			json_array_append_new(ids, json_string(b->id));
 		}
@@ -558,6 +558,7 @@ control_bridges(struct evhttp_request *req, struct control *c)
 	struct bridge *b;
 	char err[512];
 	size_t i;
+	int r;
 
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
 		list = json_array();
@@ -572,10 +573,10 @@ control_bridges(struct evhttp_request *req, struct control *c)
 	}
 	if ((body = control_body(req, false)) == NULL)
 		return;
-	if (control_add_bridges(c, body, &ids, err, sizeof(err)) < 0) {
-		control_error(req, strstr(err, "taken") != NULL ||
-		    strstr(err, "exists") != NULL ||
-		    strstr(err, "listen on") != NULL ? 409 : 400, err);
+	if ((r = control_add_bridges(c, body, &ids, err, sizeof(err))) < 0) {
+		/* Bad options are the caller's; a taken id or address is a
+		 * conflict with what runs. */
+		control_error(req, r == -EINVAL ? 400 : 409, err);
 		json_decref(body);
 		return;
 	}

@@ -26,8 +26,8 @@ int control_set_defaults(struct control *c, json_t *defaults, char *err,
 /*
  * Create the bridges described by spec: one object, an array of them, or
  * {"defaults": {...}, "bridges": [...]}.  On success *ret_ids (if not
- * NULL) is a new array of the ids created.  On error, the bridges created
- * before it stay (their ids are in err).
+ * NULL) is a new array of the ids created.  On error (as bridge_new()),
+ * the bridges created before it stay (err says how many).
  */
 int control_add_bridges(struct control *c, json_t *spec, json_t **ret_ids,
     char *err, size_t errlen);

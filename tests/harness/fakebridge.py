@@ -105,10 +105,12 @@ class FakeBridges:
 
     def __init__(self, binary=None, config=None, verbose=False,
                  log_path=None, start_timeout=10.0, env=None):
-        """Start the process; `config` is a dict or list for --config.
+        """Start the process and wait until its control API listens.
 
+        config: {"defaults": {...}, "bridges": [...]} or a list of bridge
+        dicts (written to a file for --config), or the path of such a file.
         The process log (stderr) goes to log_path, or to a temporary file
-        read by log_text() and removed by stop().
+        read by log_text() and removed by stop() (kept if $JL_KEEP_LOGS).
         """
         self.binary = binary or _default_binary()
         if not os.access(self.binary, os.X_OK):
@@ -121,7 +123,9 @@ class FakeBridges:
         self.pid = None
         ready = os.path.join(self._tmp, "ready.json")
         argv = [self.binary, "--control-port", "0", "--ready-file", ready]
-        if config is not None:
+        if isinstance(config, str):
+            argv += ["--config", config]
+        elif config is not None:
             cfg = os.path.join(self._tmp, "config.json")
             with open(cfg, "w") as f:
                 json.dump(config, f)
