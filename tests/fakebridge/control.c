@@ -412,8 +412,8 @@ control_fault(struct evhttp_request *req, struct bridge *b)
 		count = json_is_integer(v) ? json_integer_value(v) : -2;
 	if (path == NULL || status < 0 || status > 999 || count < -1 ||
 	    count > 1000000000) {
-		control_error(req, 400, "expected {\"path\": endpoint or \"*\", "
-		    "\"status\": 4xx/5xx, \"count\": n or -1}");
+		control_error(req, 400, "expected {\"path\": endpoint or "
+		    "\"*\", \"status\": 4xx/5xx, \"count\": n or -1}");
 		goto out;
 	}
 	r = bridge_add_fault(b, path, (int)status, (long)count);
@@ -446,7 +446,8 @@ control_kill(struct evhttp_request *req, struct bridge *b)
 	else if (strcmp(sig, "KILL") == 0)
 		how = MODEL_CAUSE_SIGKILL;
 	else {
-		control_error(req, 400, "signal: expected \"TERM\" or \"KILL\"");
+		control_error(req, 400,
+		    "signal: expected \"TERM\" or \"KILL\"");
 		goto out;
 	}
 	control_model_result(req, b, model_kill(&b->model, how, bridge_now()));
@@ -513,6 +514,9 @@ control_bridge(struct evhttp_request *req, struct bridge *b,
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
 	struct stats st;
 
+	/* What is due has happened, side effects included: a bridge read
+	 * as EXITED is no longer listening. */
+	bridge_settle(b);
 	if (action == NULL) {
 		if (m == EVHTTP_REQ_GET)
 			control_reply(req, 200, bridge_state_json(b));
@@ -562,8 +566,10 @@ control_bridges(struct evhttp_request *req, struct control *c)
 
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
 		list = json_array();
-		TAILQ_FOREACH(b, &c->set->bridges, entry)
+		TAILQ_FOREACH(b, &c->set->bridges, entry) {
+			bridge_settle(b);
 			json_array_append_new(list, bridge_summary_json(b));
+		}
 		control_reply(req, 200, list);
 		return;
 	}
@@ -580,10 +586,11 @@ control_bridges(struct evhttp_request *req, struct control *c)
 		json_decref(body);
 		return;
 	}
-	if (json_is_object(body) && json_object_get(body, "bridges") == NULL)
-		control_reply(req, 201, bridge_state_json(bridge_set_find(c->set,
-		    json_string_value(json_array_get(ids, 0)))));
-	else {
+	if (json_is_object(body) && json_object_get(body, "bridges") == NULL) {
+		b = bridge_set_find(c->set,
+		    json_string_value(json_array_get(ids, 0)));
+		control_reply(req, 201, bridge_state_json(b));
+	} else {
 		list = json_array();
 		for (i = 0; i < json_array_size(ids); i++)
 			json_array_append_new(list, bridge_summary_json(

@@ -46,7 +46,8 @@ enum model_cause {
 #define MODEL_MAX_MS		(1000LL * 1000 * 1000 * 1000)
 
 struct model_config {
-	int64_t		 max_duration_ms;	/* graceful-shutdown-max-duration */
+	/* graceful-shutdown-max-duration */
+	int64_t		 max_duration_ms;
 	int64_t		 shutting_down_delay_ms;
 	int64_t		 stats_interval_ms;	/* > 0 */
 	int64_t		 move_after_ms;		/* < 0: jicofo moves nobody */
@@ -86,7 +87,8 @@ struct model {
 	int		 exit_code;		/* 0, 143 or 137 once exited */
 	bool		 drain;
 	unsigned	 participants;		/* true local endpoint count */
-	unsigned	 cut_off;		/* participants still there at exit */
+	/* participants still there at exit */
+	unsigned	 cut_off;
 	unsigned long long joined_total;
 	unsigned long long left_total;		/* scripted and immediate */
 	unsigned long long moved_total;		/* moved away by "jicofo" */

@@ -56,7 +56,8 @@ struct options {
 	bool		 version_enabled;
 	bool		 debug_enabled;
 	bool		 legacy_shutting_down;	/* see stats.h */
-	bool		 legacy_no_drain;	/* also: /colibri/drain is 404 */
+	/* also: /colibri/drain is 404 */
+	bool		 legacy_no_drain;
 	bool		 initial_drain;
 	bool		 healthy;
 	enum options_mode mode;

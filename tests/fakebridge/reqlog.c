@@ -124,9 +124,9 @@ reqlog_json(const struct reqlog *l, uint64_t since)
 		if (o == NULL) {
 			/* The URI came from the network: not valid UTF-8. */
 			o = json_pack("{sI sI ss ss si}", "seq",
-			    (json_int_t)e->seq, "time_ms", (json_int_t)e->wall_ms,
-			    "method", e->method, "path", "(invalid utf-8)",
-			    "status", e->status);
+			    (json_int_t)e->seq, "time_ms",
+			    (json_int_t)e->wall_ms, "method", e->method,
+			    "path", "(invalid utf-8)", "status", e->status);
 		}
 		if (o == NULL)
 			continue;
@@ -136,8 +136,9 @@ reqlog_json(const struct reqlog *l, uint64_t since)
 			    json_string("(invalid utf-8)"));
 		}
 		if (e->body != NULL) {
-			body = json_stringn(e->body, e->body_len < REQLOG_BODY_MAX ?
-			    e->body_len : REQLOG_BODY_MAX);
+			body = json_stringn(e->body,
+			    e->body_len < REQLOG_BODY_MAX ? e->body_len :
+			    REQLOG_BODY_MAX);
 			json_object_set_new(o, "body", body != NULL ? body :
 			    json_string("(invalid utf-8)"));
 			json_object_set_new(o, "body_len",

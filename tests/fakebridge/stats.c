@@ -104,7 +104,8 @@ stats_build(struct stats *st, const struct stats_input *in)
 	stats_double(st, "stress_level", s->stress_level);
 	stats_double(st, "average_participant_stress", 0.01);
 
-	stats_bool(st, "graceful_shutdown", m->state == MODEL_GRACEFUL_SHUTDOWN);
+	stats_bool(st, "graceful_shutdown",
+	    m->state == MODEL_GRACEFUL_SHUTDOWN);
 	if (!in->legacy_shutting_down || m->state == MODEL_SHUTTING_DOWN)
 		stats_bool(st, "shutting_down",
 		    m->state == MODEL_SHUTTING_DOWN);

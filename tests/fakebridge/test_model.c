@@ -46,7 +46,8 @@ struct mcase {
 	int64_t		 max_duration_ms;	/* 0: default */
 	int64_t		 delay_ms;		/* -1: default */
 	int64_t		 stats_ms;		/* 0: default */
-	int64_t		 move_ms;		/* 0: off; else ms (use 1 for 0) */
+	/* 0: off; else ms (use 1 for 0) */
+	int64_t		 move_ms;
 	unsigned	 min_participants;
 	unsigned	 participants;
 	struct step	 steps[40];

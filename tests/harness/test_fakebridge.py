@@ -393,8 +393,9 @@ class ManyBridgesTest(unittest.TestCase):
     def test_hundred_bridges_one_process(self):
         fb = FakeBridges(config={
             "defaults": {"stats_interval_s": 1, "shutting_down_delay_s": 0.5},
-            "bridges": [{"address": NET.addr(100 + i), "nickname": "i-%03d" % i,
-                         "participants": i % 7} for i in range(50)]})
+            "bridges": [{"address": NET.addr(100 + i),
+                         "nickname": "i-%03d" % i, "participants": i % 7}
+                        for i in range(50)]})
         self.addCleanup(fb.stop)
         more = fb.add_many([{"address": NET.addr(150 + i),
                              "nickname": "i-%03d" % (50 + i)}
