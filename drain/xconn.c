@@ -734,6 +734,7 @@ xconn_session_up(struct xconn *xc)
 	xc->secured = xmpp_conn_is_secured(xc->conn);
 	xc->counters.sessions++;
 	xc->last_error[0] = '\0';
+	xc->lib_error[0] = '\0';
 	xconn_timer_ms(xc->ping_timer, xc->ping_interval_ms);
 	log_info("xmpp: session up with %s:%u as %s (%s)", xc->server,
 	    xc->port, jid != NULL ? jid : "?", xc->secured ? "TLS" : "no TLS");
@@ -1193,6 +1194,15 @@ xconn_destroy(struct xconn *xc)
 		}
 	}
 	xconn_cancel_timers(xc);
+	/* Hand what is queued (our last presence, </stream:stream> after
+	 * xconn_stop) to the kernel before the socket goes: one
+	 * non-blocking pass, with no handler called any more. */
+	if (xc->conn != NULL && xmpp_conn_is_connected(xc->conn)) {
+		xc->free_pending = true;
+		xc->in_pump = true;
+		xconn_run_once(xc);
+		xc->in_pump = false;
+	}
 	xconn_release_conn(xc);
 	xconn_unwatch(xc);
 	event_free(xc->kick);

@@ -184,6 +184,28 @@ class BreweryTest(BreweryBase):
         self.assertEqual(row["nick"], "observer")
         self.assertTrue(row["present"])
 
+    def test_stop_and_free_leave_cleanly(self):
+        p = self.setup_room()
+        focus = p.client("focus")
+        self.addCleanup(focus.close)
+        focus.join(p.brewery, "focus")
+        w = self.watcher(p)
+        w.cmd("start")
+        w.wait(link(True), 15, "joined")
+        focus.next(lambda e: e.get("from", "").endswith("/observer"))
+        # Stop and free at once, as the daemon does on SIGTERM: what was
+        # queued (our unavailable presence, </stream:stream>) still goes.
+        w.cmd("stop")
+        w.cmd("quit")
+        w.wait(lambda e: e["ev"] == "bye", 10, "the probe exiting")
+        gone = focus.next(lambda e: e.get("from", "").endswith("/observer")
+                          and e.get("type") == "unavailable", timeout=10)
+        self.assertIsNotNone(gone)
+        deadline = time.monotonic() + 5
+        while "Client disconnected: closed" not in p.log_text():
+            self.assertLess(time.monotonic(), deadline, p.log_text()[-2000:])
+            time.sleep(0.1)
+
     def test_oversized_stats(self):
         p = self.setup_room()
         w = self.watcher(p)
