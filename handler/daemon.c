@@ -15,6 +15,7 @@
 #include "aws/aws.h"
 #include "drain/brewery.h"
 #include "handler/action.h"
+#include "handler/admin.h"
 #include "handler/audit.h"
 #include "handler/config.h"
 #include "handler/ctx.h"
@@ -25,6 +26,7 @@
 #include "handler/journal.h"
 #include "handler/log.h"
 #include "handler/metrics.h"
+#include "handler/notify.h"
 #include "handler/receiver.h"
 #include "handler/resolver.h"
 #include "handler/xmalloc.h"
@@ -42,6 +44,8 @@ struct daemon {
 	struct event		*stop_guard;	/* owned */
 	struct http		*http;		/* owned */
 	struct audit		*audit;		/* owned */
+	struct admin		*admin;		/* owned; NULL: admin off */
+	struct notify		*notify;	/* owned */
 	bool			 stopping;
 };
 
@@ -83,6 +87,7 @@ daemon_stop(struct daemon *d, const char *why)
 	d->ctx.stopping = true;
 	log_info("%s: stopping (%u open action%s to hand back)", why,
 	    d->ctx.nactions, d->ctx.nactions == 1 ? "" : "s");
+	notify_stopping(d->notify);
 	receiver_stop(d->ctx.receiver);
 	evtimer_add(d->stop_guard, &tv);
 	action_hand_back_all(&d->ctx, daemon_all_handed_back);
@@ -247,6 +252,11 @@ daemon_open_parts(struct daemon *d)
 	ctx->receiver = receiver_new(ctx);
 	if (cfg->xmpp.enabled && (r = daemon_open_brewery(d)) != 0)
 		return r;
+	d->notify = notify_new(ctx);
+	/* asked for and not there would leave monitoring blind: refuse */
+	if (cfg->daemon.admin_host != NULL && (d->admin = admin_new(ctx,
+	    cfg->daemon.admin_host, cfg->daemon.admin_port)) == NULL)
+		return -EADDRNOTAVAIL;
 	return 0;
 }
 
@@ -302,6 +312,8 @@ daemon_close(struct daemon *d)
 {
 	struct ctx *ctx = &d->ctx;
 
+	admin_free(d->admin);
+	notify_free(d->notify);
 	receiver_free(ctx->receiver);
 	action_free_all(ctx);
 	journal_close(ctx->journal);
@@ -354,6 +366,7 @@ daemon_run(const struct config *cfg)
 	if (cfg->daemon.dry_run)
 		log_info("dry run: nothing will be drained, shut down, "
 		    "heartbeated, completed or deleted");
+	notify_ready(d.notify);
 	r = event_base_dispatch(d.base) == -1 ? -EIO : 0;
 	daemon_self = NULL;
 	daemon_close(&d);

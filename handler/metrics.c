@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/aws.h"
 #include "drain/brewery.h"
 #include "drain/xconn.h"
 #include "handler/action.h"
@@ -9,6 +10,7 @@
 #include "handler/config.h"
 #include "handler/ctx.h"
 #include "handler/metrics.h"
+#include "handler/receiver.h"
 #include "handler/timeutil.h"
 #include "handler/xmalloc.h"
 
@@ -253,6 +255,10 @@ metrics_render(const struct metrics *m, const struct ctx *ctx, struct buf *out)
 
 	metrics_gauge(out, "jvb_lifecycled_up", "1 while the daemon runs");
 	buf_printf(out, "jvb_lifecycled_up 1\n");
+	metrics_gauge(out, "jvb_lifecycled_build_info",
+	    "Always 1; the version is a label");
+	buf_printf(out, "jvb_lifecycled_build_info{version=\"%s\"} 1\n",
+	    JL_VERSION);
 	metrics_counter(out, "jvb_lifecycled_actions_received_total",
 	    "Lifecycle actions received, by transition");
 	for (t = 0; t < 2; t++)
@@ -331,6 +337,10 @@ metrics_render(const struct metrics *m, const struct ctx *ctx, struct buf *out)
 		buf_printf(out, "jvb_lifecycled_aws_errors_total{operation="
 		    "\"other\",code=\"other\"} %llu\n",
 		    (unsigned long long)m->codes_other);
+	metrics_gauge(out, "jvb_lifecycled_aws_credentials_ok",
+	    "1 while usable AWS credentials are at hand");
+	buf_printf(out, "jvb_lifecycled_aws_credentials_ok %d\n",
+	    ctx->aws != NULL && aws_creds_ok(ctx->aws) ? 1 : 0);
 	metrics_gauge(out, "jvb_lifecycled_xmpp_connected",
 	    "1 when the XMPP link to the brewery's server is up");
 	buf_printf(out, "jvb_lifecycled_xmpp_connected %d\n",
@@ -351,4 +361,10 @@ metrics_render(const struct metrics *m, const struct ctx *ctx, struct buf *out)
 	buf_printf(out, "jvb_lifecycled_seconds_since_last_successful_receive "
 	    "%.3f\n", (double)(now - (m->last_receive > 0 ? m->last_receive :
 	    m->started)) / 1000);
+	metrics_gauge(out, "jvb_lifecycled_receive_failing_seconds",
+	    "How long ReceiveMessage has been failing; 0 while it works "
+	    "(a quiet long poll is no failure)");
+	buf_printf(out, "jvb_lifecycled_receive_failing_seconds %.3f\n",
+	    ctx->receiver != NULL && receiver_failing_since(ctx->receiver) != 0 ?
+	    (double)(now - receiver_failing_since(ctx->receiver)) / 1000 : 0.0);
 }
