@@ -60,6 +60,18 @@ policy_init(struct policy *p, const struct policy_config *cfg, int64_t now)
 	p->next_at = now;
 	p->participants = -1;
 	p->participants_start = -1;
+	p->poll_ms = cfg->poll_interval_ms;
+}
+
+void
+policy_set_poll_interval(struct policy *p, int64_t ms, int64_t now)
+{
+	if (ms == p->poll_ms)
+		return;
+	/* sooner takes effect at once; later from the next poll on */
+	if (ms < p->poll_ms && p->next_at > now + ms)
+		p->next_at = now + ms;
+	p->poll_ms = ms;
 }
 
 void
@@ -325,7 +337,7 @@ policy_rest_done(struct policy *p, enum policy_step_kind step,
 	case POLICY_POLL_HEALTH:
 		if (io == POLICY_IO_OK) {
 			policy_reachable(p);
-			p->next_at = now + p->cfg.poll_interval_ms;
+			p->next_at = now + p->poll_ms;
 			if (obs != NULL)
 				policy_evaluate(p, obs, now);
 		} else if (io == POLICY_IO_NOT_FOUND &&

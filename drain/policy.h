@@ -93,6 +93,7 @@ struct policy {
 	int64_t			start_ms;
 	int64_t			deadline_ms;	/* when max_duration is hit */
 	int64_t			next_at;	/* next poll or retry */
+	int64_t			poll_ms;	/* stats poll interval now */
 
 	bool			unreachable;	/* failing since ... */
 	int64_t			unreachable_since;
@@ -133,6 +134,11 @@ void policy_init(struct policy *p, const struct policy_config *cfg,
  * `deadline` already leaves room for a forced shutdown and completion.
  */
 void policy_clamp_deadline(struct policy *p, int64_t deadline);
+/*
+ * While the bridge's presence reaches us, polling is only the fallback and
+ * can be slower; when the presence stops, back to the configured interval.
+ */
+void policy_set_poll_interval(struct policy *p, int64_t ms, int64_t now);
 /* Resume after a restart: the bridge was already asked to drain/shut. */
 void policy_resume(struct policy *p, bool drain_enabled,
     bool graceful_accepted, bool forced);

@@ -5,14 +5,16 @@
 
 void
 verify_init(struct verify *v, const struct verify_config *cfg, bool link_up,
-    int64_t now)
+    bool occupied, int64_t now)
 {
 	memset(v, 0, sizeof(*v));
+	v->present_at_start = occupied;
 	v->cfg = *cfg;
 	v->start_ms = now;
 	v->deadline_ms = now + cfg->timeout_ms;
 	v->next_at = now;
 	v->link_up = link_up;
+	v->health_due = true;
 	if (!link_up)
 		v->link_down_since = now;
 }
@@ -36,17 +38,87 @@ verify_resolved(struct verify *v, bool ok, const char *why, int64_t now)
 	v->next_at = now + v->cfg.poll_interval_ms;
 }
 
+static bool
+verify_seen(const int64_t *snaps, unsigned n, int64_t t)
+{
+	unsigned i;
+
+	for (i = 0; i < n && i < VERIFY_SNAPSHOTS; i++)
+		if (snaps[i] == t)
+			return true;
+	return false;
+}
+
+static void
+verify_push(int64_t *snaps, unsigned *n, int64_t t)
+{
+	if (t == 0 || verify_seen(snaps, *n, t))
+		return;
+	if (*n == VERIFY_SNAPSHOTS) {
+		memmove(snaps, snaps + 1, sizeof(*snaps) *
+		    (VERIFY_SNAPSHOTS - 1));
+		(*n)--;
+	}
+	snaps[(*n)++] = t;
+}
+
+/* Does the occupant prove to be this instance? */
+static void
+verify_identify(struct verify *v, int64_t now)
+{
+	unsigned i;
+
+	if (!v->present || !v->occ_stats) {
+		v->identified = false;
+		return;
+	}
+	for (i = 0; i < v->nocc; i++) {
+		if (verify_seen(v->rest_snaps, v->nrest, v->occ_snaps[i])) {
+			if (!v->identified)
+				v->joined_at = now;
+			v->identified = true;
+			v->mismatch = false;
+			return;
+		}
+	}
+	if (v->nocc == 0 || v->rest_stats_off) {
+		/* no timestamps to compare: judge by when it appeared */
+		if (!v->present_at_start && !v->identified) {
+			v->identified = true;
+			v->joined_at = now;
+		}
+		return;
+	}
+	/* both sides have snapshots and none matches yet: once the REST
+	 * side has moved past every presence snapshot, it is another bridge */
+	if (v->nrest > 0 && v->rest_snaps[v->nrest - 1] >
+	    v->occ_snaps[v->nocc - 1])
+		v->mismatch = true;
+}
+
 void
 verify_health(struct verify *v, bool healthy, const char *why, int64_t now)
 {
-	if (healthy && !v->healthy)
-		v->healthy_at = now;
 	v->healthy = healthy;
 	if (!healthy)
 		snprintf(v->health_problem, sizeof(v->health_problem), "%s",
 		    why != NULL ? why : "unhealthy");
-	/* once healthy, only the brewery is waited for; keep an eye on
-	 * health at the poll interval all the same */
+	v->health_due = false;
+	v->next_at = v->cfg.need_brewery && !v->rest_stats_off ? now :
+	    now + v->cfg.poll_interval_ms;
+}
+
+void
+verify_rest_stats(struct verify *v, bool ok, bool not_found,
+    int64_t snapshot_ms, int64_t now)
+{
+	if (ok && snapshot_ms > 0)
+		verify_push(v->rest_snaps, &v->nrest, snapshot_ms);
+	else if (ok || not_found)
+		v->rest_stats_off = true;
+	v->stats_due = false;
+	verify_identify(v, now);
+	v->health_due = true;
 	v->next_at = now + v->cfg.poll_interval_ms;
 }
 
@@ -63,25 +135,29 @@ verify_link(struct verify *v, bool up, int64_t now)
 }
 
 void
-verify_occupant(struct verify *v, bool present, int64_t joined_at,
-    bool has_stats, int64_t now)
+verify_occupant(struct verify *v, bool present, bool has_stats,
+    int64_t snapshot_ms, int64_t now)
 {
 	if (!present) {
-		v->joined = false;
-		v->present_nostats = false;
+		v->present = false;
+		v->occ_stats = false;
+		v->identified = false;
+		v->present_at_start = false;
+		v->nocc = 0;
 		return;
 	}
-	if (joined_at < v->start_ms) {
-		/* there before this instance could have booted */
-		v->taken = true;
-		v->joined = false;
-		return;
+	v->present = true;
+	if (has_stats) {
+		v->occ_stats = true;
+		verify_push(v->occ_snaps, &v->nocc, snapshot_ms);
 	}
-	v->taken = false;
-	v->present_nostats = !has_stats;
-	if (has_stats && !v->joined) {
-		v->joined = true;
-		v->joined_at = now;
+	verify_identify(v, now);
+	/* a stats presence: check the instance's side at once rather than
+	 * at the next poll */
+	if (has_stats && v->resolved && !v->identified &&
+	    !v->rest_stats_off) {
+		v->stats_due = true;
+		v->next_at = now;
 	}
 }
 
@@ -104,8 +180,9 @@ verify_done(struct verify *v, enum policy_result r, const char *why)
 static void
 verify_timeout(struct verify *v, int64_t now)
 {
-	char why[512], missing[320];
+	char why[640], missing[560];
 	int64_t secs = (v->deadline_ms - v->start_ms) / 1000;
+	size_t l;
 
 	if (v->cfg.need_brewery && !v->link_up) {
 		snprintf(why, sizeof(why), "launch not verified within %llds: "
@@ -117,12 +194,14 @@ verify_timeout(struct verify *v, int64_t now)
 		return;
 	}
 	missing[0] = '\0';
-	if (v->cfg.need_brewery && !v->joined) {
-		if (v->taken)
+	if (v->cfg.need_brewery && !v->identified) {
+		if (v->present && (v->mismatch || v->present_at_start))
 			snprintf(missing, sizeof(missing), "its nickname is "
-			    "taken by another occupant of the brewery that was "
-			    "there before it launched");
-		else if (v->present_nostats)
+			    "taken: the brewery occupant with that name is "
+			    "another bridge (%s)", v->mismatch ? "its stats "
+			    "never matched this instance's /colibri/stats" :
+			    "it was there before this launch began");
+		else if (v->present && !v->occ_stats)
 			snprintf(missing, sizeof(missing), "it is in the "
 			    "brewery but never sent colibri stats");
 		else
@@ -130,8 +209,7 @@ verify_timeout(struct verify *v, int64_t now)
 			    "the brewery");
 	}
 	if (!v->healthy) {
-		size_t l = strlen(missing);
-
+		l = strlen(missing);
 		snprintf(missing + l, sizeof(missing) - l, "%s/about/health "
 		    "not 200: %s", l ? "; " : "", v->health_problem[0] ?
 		    v->health_problem : "not checked");
@@ -149,7 +227,7 @@ verify_next(struct verify *v, int64_t now)
 
 	if (v->done)
 		return verify_step(VERIFY_COMPLETE, 0);
-	if ((!v->cfg.need_brewery || v->joined) && v->healthy) {
+	if ((!v->cfg.need_brewery || v->identified) && v->healthy) {
 		verify_done(v, POLICY_CONTINUE, v->cfg.need_brewery ?
 		    "the bridge is in the brewery with colibri stats and "
 		    "/about/health answers 200" : "/about/health answers 200 "
@@ -162,9 +240,16 @@ verify_next(struct verify *v, int64_t now)
 		verify_timeout(v, now);
 		return verify_step(VERIFY_COMPLETE, 0);
 	}
-	if (now >= v->next_at)
-		return verify_step(v->resolved ? VERIFY_POLL_HEALTH :
-		    VERIFY_RESOLVE, 0);
+	if (now >= v->next_at) {
+		if (!v->resolved)
+			return verify_step(VERIFY_RESOLVE, 0);
+		if (v->stats_due)
+			return verify_step(VERIFY_POLL_STATS, 0);
+		if (v->health_due || !v->cfg.need_brewery ||
+		    v->rest_stats_off)
+			return verify_step(VERIFY_POLL_HEALTH, 0);
+		return verify_step(VERIFY_POLL_STATS, 0);
+	}
 	wake = v->next_at < v->deadline_ms ? v->next_at : v->deadline_ms;
 	return verify_step(VERIFY_WAIT, wake);
 }

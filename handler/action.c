@@ -486,8 +486,14 @@ action_rest_done(const struct bridge_result *res, void *arg)
 		action_note_problem(a, bridge_op_name(res->op),
 		    res->diagnosis);
 	if (!action_terminating(a)) {
-		verify_health(&a->verify, res->outcome == BRIDGE_OK &&
-		    res->healthy, res->diagnosis, now);
+		if (step == POLICY_POLL_STATS)
+			verify_rest_stats(&a->verify,
+			    res->outcome == BRIDGE_OK,
+			    res->outcome == BRIDGE_NOT_FOUND,
+			    res->stats.snapshot_ms, now);
+		else
+			verify_health(&a->verify, res->outcome == BRIDGE_OK &&
+			    res->healthy, res->diagnosis, now);
 		action_drive(a);
 		return;
 	}
@@ -647,12 +653,31 @@ action_timer_cb(evutil_socket_t fd, short what, void *arg)
 		action_drive(a);
 }
 
+/* Is the bridge's presence reaching us now?  Then polling can slow down. */
+static bool
+action_presence_live(const struct action *a)
+{
+	const struct config *cfg = a->ctx->cfg;
+	const struct brewery_occupant *occ;
+
+	if (a->ctx->brewery == NULL || !brewery_joined(a->ctx->brewery))
+		return false;
+	occ = brewery_find(a->ctx->brewery, a->instance);
+	return occ != NULL && occ->present && occ->has_stats &&
+	    timeutil_wall_ms() - occ->last_ms <=
+	    2 * (int64_t)cfg->bridge.stats_interval_ms + 2000;
+}
+
 static void
 action_drive_terminating(struct action *a)
 {
+	const struct config *cfg = a->ctx->cfg;
 	struct policy_step step;
 	int64_t now = action_now();
 
+	policy_set_poll_interval(&a->policy, action_presence_live(a) ?
+	    (int64_t)cfg->drain.presence_poll_interval_ms :
+	    (int64_t)cfg->drain.poll_interval_ms, now);
 	step = policy_next(&a->policy, now);
 	action_sync_state(a);
 	if (a->ctx->cfg->daemon.dry_run && !a->audited_dry_run &&
@@ -730,6 +755,10 @@ action_drive_launching(struct action *a)
 		if (a->rest_call == NULL)
 			action_rest(a, POLICY_POLL_HEALTH);
 		return;
+	case VERIFY_POLL_STATS:
+		if (a->rest_call == NULL)
+			action_rest(a, POLICY_POLL_STATS);
+		return;
 	}
 }
 
@@ -794,12 +823,15 @@ action_completed(const struct aws_error *err, void *arg)
 			    "operation", "CompleteLifecycleAction", "reason",
 			    err->message));
 		} else {
-			action_audit(a, "completed", json_pack(
-			    "{s:s,s:s,s:I,s:i,s:i}", "result", a->result,
-			    "reason", a->reason, "duration_ms",
-			    (json_int_t)action_duration_ms(a),
-			    "participants", a->policy.participants,
-			    "heartbeats", (int)a->heartbeats));
+			json_t *f = json_pack("{s:s,s:s,s:I,s:i}",
+			    "result", a->result, "reason", a->reason,
+			    "duration_ms", (json_int_t)action_duration_ms(a),
+			    "heartbeats", (int)a->heartbeats);
+
+			if (action_terminating(a))
+				json_object_set_new(f, "participants",
+				    json_integer(a->policy.participants));
+			action_audit(a, "completed", f);
 			log_info("%s %s: completed with %s after %llds: %s",
 			    a->instance,
 			    lifecycle_transition_name(a->transition),
@@ -953,15 +985,16 @@ action_init_logic(struct action *a)
 			    CONFIG_ABANDON ? POLICY_ABANDON : POLICY_CONTINUE,
 		};
 
-		verify_init(&a->verify, &vc, a->ctx->brewery != NULL &&
-		    brewery_joined(a->ctx->brewery), now);
-		if (a->ctx->brewery != NULL) {
-			const struct brewery_occupant *occ = brewery_find(
-			    a->ctx->brewery, a->instance);
+		const struct brewery_occupant *occ = NULL;
 
-			if (occ != NULL)
-				action_occupant(a->ctx, occ, !occ->present);
-		}
+		if (a->ctx->brewery != NULL)
+			occ = brewery_find(a->ctx->brewery, a->instance);
+		verify_init(&a->verify, &vc, a->ctx->brewery != NULL &&
+		    brewery_joined(a->ctx->brewery), occ != NULL &&
+		    occ->present, now);
+		if (occ != NULL && occ->present)
+			verify_occupant(&a->verify, true, occ->has_stats,
+			    occ->stats.snapshot_ms, now);
 	}
 }
 
@@ -1072,8 +1105,7 @@ action_occupant(struct ctx *ctx, const struct brewery_occupant *occ,
 			continue;
 		if (!action_terminating(a)) {
 			verify_occupant(&a->verify, !left && occ->present,
-			    action_wall_to_mono(occ->joined_ms),
-			    occ->has_stats, now);
+			    occ->has_stats, occ->stats.snapshot_ms, now);
 			action_drive(a);
 			continue;
 		}

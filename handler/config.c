@@ -94,6 +94,8 @@ static const struct config_key config_keys[] = {
 	{ "drain", "on_timeout", T_RESULT, O(drain.on_timeout), 0, 0, 0 },
 	{ "drain", "poll_interval", T_DURATION, O(drain.poll_interval_ms), 0,
 	    100, MS(600) },
+	{ "drain", "presence_poll_interval", T_DURATION,
+	    O(drain.presence_poll_interval_ms), 0, 100, MS(600) },
 	{ "drain", "force_on_timeout", T_BOOL, O(drain.force_on_timeout), 0,
 	    0, 0 },
 	{ "drain", "on_unreachable", T_RESULT, O(drain.on_unreachable), 0,
@@ -607,6 +609,7 @@ config_defaults(struct config *cfg)
 	cfg->drain.max_duration_ms = MS(2 * 3600);
 	cfg->drain.on_timeout = CONFIG_CONTINUE;
 	cfg->drain.poll_interval_ms = MS(1);
+	cfg->drain.presence_poll_interval_ms = MS(15);
 	cfg->drain.force_on_timeout = true;
 	cfg->drain.on_unreachable = CONFIG_CONTINUE;
 	cfg->launch.timeout_ms = MS(600);

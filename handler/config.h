@@ -61,6 +61,7 @@ struct config_drain {
 	uint64_t		 max_duration_ms;
 	enum config_result	 on_timeout;
 	uint64_t		 poll_interval_ms;
+	uint64_t		 presence_poll_interval_ms;
 	bool			 force_on_timeout;
 	enum config_result	 on_unreachable;
 };

@@ -136,6 +136,7 @@ test_every_key(void)
 	    "max_duration = 1h30m\n"
 	    "on_timeout = abandon\n"
 	    "poll_interval = 500ms\n"
+	    "presence_poll_interval = 20s\n"
 	    "force_on_timeout = false\n"
 	    "on_unreachable = ABANDON\n"
 	    "[launch]\n"
@@ -184,6 +185,7 @@ test_every_key(void)
 	test_assert_int(cfg.drain.max_duration_ms, 5400000);
 	test_assert_int(cfg.drain.on_timeout, CONFIG_ABANDON);
 	test_assert_int(cfg.drain.poll_interval_ms, 500);
+	test_assert_int(cfg.drain.presence_poll_interval_ms, 20000);
 	test_assert(!cfg.drain.force_on_timeout);
 	test_assert_int(cfg.drain.on_unreachable, CONFIG_ABANDON);
 	test_assert_int(cfg.launch.timeout_ms, 900000);

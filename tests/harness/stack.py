@@ -21,6 +21,7 @@ from harness.awsemu import AwsEmulator
 from harness.daemon import Daemon
 from harness.fakebridge import FakeBridges
 from harness.net import allocate, free_port
+from harness.prosody import Prosody
 
 GROUP = "jvb"
 HOOK_TERMINATE = "jvb-drain"
@@ -29,7 +30,7 @@ HOOK_LAUNCH = "jvb-launch"
 
 class Stack:
     def __init__(self, test, bridges=3, participants=0, heartbeat_timeout=30,
-                 envelope="direct", launch_hook=False, prosody=None,
+                 envelope="direct", launch_hook=False, xmpp=None,
                  bridge_options=None, default_result="ABANDON"):
         self.test = test
         if os.environ.get("JL_KEEP_TMP"):
@@ -43,7 +44,13 @@ class Stack:
         self.net = allocate()
         self.emu = AwsEmulator(self.net).start()
         test.addCleanup(self.emu.stop)
-        self.prosody = prosody
+        self.prosody = None
+        if xmpp:
+            # xmpp: "plain" or "tls" (STARTTLS, verified with the test CA)
+            self.prosody = Prosody(self.net, tls=(xmpp == "tls")).start()
+            test.addCleanup(self.prosody.stop)
+            self.prosody.register("jvb", "jvb-secret")
+            self.prosody.register("lifecycled", "observer-secret")
         self.port = free_port("127.0.0.1")
         self.group = GROUP
         self.instances = self.emu.create_group(GROUP, bridges)
@@ -66,17 +73,26 @@ class Stack:
         self.daemon = None
         self.daemons = []
 
-    def bridge_xmpp(self):
-        if self.prosody is None:
+    def bridge_xmpp(self, username="jvb"):
+        """The fake bridge's xmpp option: the bridges' shared account."""
+        p = self.prosody
+        if p is None:
             return False
-        return self.prosody.bridge_xmpp()
+        x = {"host": p.host, "port": p.port, "domain": p.domain,
+             "username": username,
+             "password_file": p.password_file(username, self.dir),
+             "muc_jids": [p.brewery],
+             "tls": "on" if p.tls else "off"}
+        if p.tls:
+            x["ca_file"] = p.ca_file
+        return x
 
     def add_bridge(self, instance_id, participants=0, **options):
         opts = {"stats_interval_s": 1, "shutting_down_delay_s": 2,
                 "move_after_s": 1}
         opts.update(options)
         if "xmpp" not in opts and self.prosody is not None:
-            opts["xmpp"] = self.prosody.bridge_xmpp()
+            opts["xmpp"] = self.bridge_xmpp()
         b = self.fb.add(self.emu.instance_ip(instance_id), port=self.port,
                         nickname=instance_id, participants=participants,
                         **opts)
@@ -86,9 +102,17 @@ class Stack:
         return self.bridges[self.instances[i]]
 
     def daemon_xmpp(self):
-        if self.prosody is None:
+        """The daemon's [xmpp] section (its own observer account)."""
+        p = self.prosody
+        if p is None:
             return None
-        return self.prosody.daemon_xmpp()
+        x = {"server": p.host, "port": str(p.port), "domain": p.domain,
+             "username": "lifecycled", "password": "observer-secret",
+             "brewery": p.brewery, "tls": "required" if p.tls else "off",
+             "nickname": "jvb-lifecycled-test", "ping_interval": "10s"}
+        if p.tls:
+            x["ca_file"] = p.ca_file
+        return x
 
     def start_daemon(self, config=None, name="daemon", wait_ready=True,
                      env=None):
