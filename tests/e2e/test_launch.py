@@ -17,9 +17,9 @@ import unittest
 from e2e import Stack, wait_until
 
 
-def launch_stack(test, **kw):
+def launch_stack(test, xmpp="plain", **kw):
     s = Stack(test, bridges=1, participants=[2], launch_hook=True,
-              xmpp="plain", **kw)
+              xmpp=xmpp, **kw)
     return s
 
 
@@ -39,7 +39,8 @@ class Launch(unittest.TestCase):
         self.fail("the bridge never joined the brewery")
 
     def test_joins_late_gets_continue(self):
-        s = launch_stack(self)
+        # over STARTTLS, verified with the test CA ([xmpp] ca_file)
+        s = launch_stack(self, xmpp="tls")
         d = s.start_daemon(config={"launch": {"timeout": "60s"}})
         d.wait_log("brewery .*: joined", timeout=15)
         a = s.emu.launch(s.group)
@@ -58,7 +59,9 @@ class Launch(unittest.TestCase):
 
     def test_wrong_password_gets_abandon(self):
         s = launch_stack(self)
-        d = s.start_daemon(config={"launch": {"timeout": "15s"}})
+        # longer than the hook's 30 s heartbeat timeout: heartbeats keep
+        # the launch open until the daemon's own verdict
+        d = s.start_daemon(config={"launch": {"timeout": "40s"}})
         d.wait_log("brewery .*: joined", timeout=15)
         a = s.emu.launch(s.group)
         xmpp = s.bridge_xmpp()
@@ -67,12 +70,13 @@ class Launch(unittest.TestCase):
             f.write("not-the-password\n")
         xmpp["password_file"] = bad
         b = s.add_bridge(a.instance_id, participants=0, xmpp=xmpp)
-        done = s.emu.wait_action(a.token, timeout=40)
+        done = s.emu.wait_action(a.token, timeout=60)
         self.assertEqual((done.result, done.result_source),
                          ("ABANDON", "api"))
         took = done.completed_at - done.started_at
-        self.assertGreaterEqual(took, 15)
-        self.assertLess(took, 25)
+        self.assertGreaterEqual(took, 40)
+        self.assertLess(took, 50)
+        self.assertGreaterEqual(len(done.heartbeats), 2)
         c = d.wait_audit("completed", token=a.token)
         self.assertIn("never joined the brewery", c["reason"])
         self.assertFalse(b.state()["xmpp"]["rooms"][0]["joined"])
