@@ -299,6 +299,9 @@ brewery_send_join(struct brewery *b)
 	char to[PRESENCE_ROOM_MAX + PRESENCE_NICK_MAX + 2];
 	int r;
 
+	/* Every attempt starts a generation: whoever the room lists before
+	 * our self-presence is tagged with it (see brewery_sweep). */
+	b->gen++;
 	if (b->nick_try == 0)
 		snprintf(b->nick, sizeof(b->nick), "%s", b->nick_base);
 	else
@@ -575,7 +578,6 @@ brewery_feed_link(struct brewery *b, bool up)
 	evtimer_del(b->timer);
 	if (up) {
 		/* A new session: join again, from the plain nickname. */
-		b->gen++;
 		b->nick_try = 0;
 		b->rejoin_attempt = 0;
 		brewery_send_join(b);

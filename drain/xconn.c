@@ -536,10 +536,21 @@ xconn_release_conn(struct xconn *xc)
 		return;
 	if (xc->in_pump)
 		fatalx("xmpp: connection released inside libstrophe");
-	/* Shut the socket first, so that a TLS close_notify exchange with a
-	 * peer that does not answer fails at once instead of waiting. */
-	if (xc->fd >= 0 && !xmpp_conn_is_disconnected(xc->conn))
-		shutdown(xc->fd, SHUT_RDWR);
+	/*
+	 * Half-close first: the peer gets what was written, then FIN, and a
+	 * TLS close_notify towards a peer that does not answer fails at once
+	 * instead of waiting.  Bytes already received are read away, so that
+	 * closing does not turn into a reset that could drop our last words.
+	 */
+	if (xc->fd >= 0 && !xmpp_conn_is_disconnected(xc->conn)) {
+		char junk[4096];
+		int i;
+
+		shutdown(xc->fd, SHUT_WR);
+		for (i = 0; i < 64; i++)
+			if (recv(xc->fd, junk, sizeof(junk), MSG_DONTWAIT) <= 0)
+				break;
+	}
 	xc->dropping = true;
 	xmpp_conn_release(xc->conn);
 	xc->dropping = false;
@@ -703,6 +714,11 @@ xconn_lost(struct xconn *xc, int error, const xmpp_stream_error_t *se)
 	int err;
 
 	err = xconn_explain(xc, error, se, why, sizeof(why));
+	if (was == XCONN_WAITING) {
+		/* A connection xconn_start replaced: a new one is scheduled. */
+		log_debug("xmpp: previous connection closed: %s", why);
+		return;
+	}
 	if (was == XCONN_STOPPING || was == XCONN_STOPPED) {
 		xconn_cancel_timers(xc);
 		xconn_set_state(xc, XCONN_STOPPED);
@@ -1142,8 +1158,11 @@ xconn_new(struct event_base *base, const struct xconn_config *cfg,
 void
 xconn_start(struct xconn *xc)
 {
-	if (xc->state != XCONN_IDLE && xc->state != XCONN_STOPPED)
+	if (xc->state != XCONN_IDLE && xc->state != XCONN_STOPPED &&
+	    xc->state != XCONN_STOPPING)
 		return;
+	/* A stream still closing is dropped by the next attempt. */
+	xconn_cancel_timers(xc);
 	xc->attempt = 0;
 	xc->down_since = timeutil_mono_ms();
 	xconn_set_state(xc, XCONN_WAITING);

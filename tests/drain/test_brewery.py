@@ -184,8 +184,31 @@ class BreweryTest(BreweryBase):
         self.assertEqual(row["nick"], "observer")
         self.assertTrue(row["present"])
 
-    def test_stop_and_free_leave_cleanly(self):
+    def test_kicked_then_rejoins(self):
         p = self.setup_room()
+        # focus creates the room, so it owns it and may kick.
+        focus = p.client("focus")
+        self.addCleanup(focus.close)
+        focus.join(p.brewery, "focus")
+        w = self.watcher(p)
+        m = w.mark()
+        w.cmd("start")
+        w.wait(link(True), 15, "joined")
+        w.cursor = m  # the room lists focus before our self-presence
+        w.wait(occ("joined", "focus"), 10, "focus listed")
+        focus.kick(p.brewery, "observer")
+        w.wait(link(False), 10, "out of the room after the kick")
+        self.assertFalse(w.status()["joined"])
+        # The session stays up; the watcher joins again by itself.
+        ev = w.wait(link(True), 15, "rejoined after the kick")
+        self.assertEqual(ev["nick"], "observer")
+        st = w.status()
+        self.assertTrue(st["joined"])
+        self.assertEqual(st["sessions"], 1)
+        self.assertEqual(st["count"], 1)
+
+    def test_stop_and_free_leave_cleanly(self):
+        p = self.setup_room(debug_log=True)
         focus = p.client("focus")
         self.addCleanup(focus.close)
         focus.join(p.brewery, "focus")
@@ -201,9 +224,19 @@ class BreweryTest(BreweryBase):
         gone = focus.next(lambda e: e.get("from", "").endswith("/observer")
                           and e.get("type") == "unavailable", timeout=10)
         self.assertIsNotNone(gone)
+        # Prosody got our own unavailable presence and stream close (not
+        # only a closed connection it would turn into "unavailable").
+        def received(text):
+            ours = [ln for ln in text.splitlines()
+                    if "Received[c2s]: <presence" in ln
+                    and "type='unavailable'" in ln
+                    and "to='%s/observer'" % p.brewery in ln]
+            return ours and "Received </stream:stream>" in text
+
         deadline = time.monotonic() + 5
-        while "Client disconnected: closed" not in p.log_text():
-            self.assertLess(time.monotonic(), deadline, p.log_text()[-2000:])
+        while not received(p.log_text()):
+            self.assertLess(time.monotonic(), deadline,
+                            p.log_text()[-3000:])
             time.sleep(0.1)
 
     def test_oversized_stats(self):

@@ -532,6 +532,20 @@ class XmppClient:
         self._send("<presence type='unavailable' to='%s/%s'/>" % (
             _xml_attr(room), _xml_attr(nick)))
 
+    def send_raw(self, xml):
+        """Send XML as it is (the caller escapes)."""
+        self._send(xml)
+
+    def kick(self, room, nick, timeout=None):
+        """As a moderator: remove nick from room (status 307)."""
+        self._send("<iq type='set' id='kick1' to='%s'><query xmlns='"
+                   "http://jabber.org/protocol/muc#admin'><item nick='%s' "
+                   "role='none'/></query></iq>" % (_xml_attr(room),
+                                                   _xml_attr(nick)))
+        iq = self.next(lambda e: e.get("id") == "kick1", timeout)
+        if iq.get("type") != "result":
+            raise XmppError("kick refused")
+
     def ping(self):
         """XEP-0199 ping to the server; True when answered."""
         self._send("<iq type='get' id='ping1' to='%s'><ping "
