@@ -81,6 +81,21 @@ cli_probe_state(enum bridge_shutdown_state st)
 	}
 }
 
+/* A diagnosis without its "METHOD PATH on IP:PORT: " head. */
+static const char *
+cli_probe_tail(const struct cli_probe_slot *s)
+{
+	const char *d = s->res.diagnosis, *colon;
+	size_t ml = strlen(s->method), pl = strlen(s->path);
+
+	if (strncmp(d, s->method, ml) == 0 && d[ml] == ' ' &&
+	    strncmp(d + ml + 1, s->path, pl) == 0 &&
+	    strncmp(d + ml + 1 + pl, " on ", 4) == 0 &&
+	    (colon = strstr(d + ml + 1 + pl, ": ")) != NULL)
+		return colon + 2;
+	return d;
+}
+
 /* What an OK answer says, in a few words. */
 static void
 cli_probe_summary(const struct cli_probe_slot *s, char *out, size_t len)
@@ -101,7 +116,7 @@ cli_probe_summary(const struct cli_probe_slot *s, char *out, size_t len)
 		if (r->healthy)
 			snprintf(out, len, "healthy");
 		else
-			cli_sanitize(out, len, r->diagnosis);
+			cli_sanitize(out, len, cli_probe_tail(s));
 		break;
 	case BRIDGE_OP_STATS:
 		if (st->local_endpoints >= 0)
@@ -186,7 +201,7 @@ cli_probe_none_ok(const struct cli_probe *p)
 	"address this host reaches: in jvb.conf videobridge.http-servers." \
 	"private.host = 0.0.0.0 (or its private address), port 8080 " \
 	"(videobridge.http-servers.private.port); scripts/jvb-bootstrap " \
-	"does this.  Here, [bridge] port must be that port"
+	"does this"
 #define FIX_COLIBRI \
 	"in jvb.conf set videobridge.apis.rest.enabled = true and " \
 	"videobridge.rest.shutdown.enabled = true, then restart the bridge " \
@@ -207,7 +222,8 @@ cli_probe_verdict(const struct cli_probe *p, const char *ip, unsigned port,
 	if (cli_probe_all(p, BRIDGE_REFUSED)) {
 		printf("verdict: NOT USABLE: nothing listens on %s:%u "
 		    "(connection refused).\n", ip, port);
-		printf("fix: %s.  Or the bridge is not running.\n", FIX_BIND);
+		printf("fix: %s.  Here, [bridge] port must be that port (now "
+		    "%u).  Or the bridge is not running.\n", FIX_BIND, port);
 		return false;
 	}
 	if (cli_probe_all(p, BRIDGE_TIMEOUT)) {
@@ -226,7 +242,7 @@ cli_probe_verdict(const struct cli_probe *p, const char *ip, unsigned port,
 		    "on the private server, port 8080 by default; port 9090 "
 		    "is usually the public websocket server "
 		    "(videobridge.http-servers.public), which answers 404.  "
-		    "Set [bridge] port = 8080 here, and %s.\n",
+		    "Set [bridge] port = 8080 here; and %s.\n",
 		    port == 9090 ? "this is port 9090: " : "", FIX_BIND);
 		return false;
 	}
@@ -275,23 +291,16 @@ cli_probe_verdict(const struct cli_probe *p, const char *ip, unsigned port,
 }
 
 /*
- * A failure's diagnosis without its "METHOD PATH on IP:PORT: " head (the
- * columns say it), and "as above" when it repeats the previous one.
+ * A failure's diagnosis without its head (the columns say it), and "as
+ * above" when it repeats the previous one.
  */
 static void
 cli_probe_failure(const struct cli_probe_slot *s, char *prev, size_t plen,
     char *out, size_t len)
 {
 	char text[600];
-	const char *d = s->res.diagnosis, *colon;
-	size_t hl = strlen(s->method) + 1 + strlen(s->path);
 
-	if (strncmp(d, s->method, strlen(s->method)) == 0 &&
-	    strncmp(d + strlen(s->method) + 1, s->path,
-	    strlen(s->path)) == 0 && strncmp(d + hl, " on ", 4) == 0 &&
-	    (colon = strstr(d + hl, ": ")) != NULL)
-		d = colon + 2;
-	cli_sanitize(text, sizeof(text), d);
+	cli_sanitize(text, sizeof(text), cli_probe_tail(s));
 	if (strcmp(text, prev) == 0) {
 		snprintf(out, len, "(as above)");
 		return;

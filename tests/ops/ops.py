@@ -14,11 +14,21 @@ import unittest
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, TESTS)
 
-from harness.daemon import daemon_binary  # noqa: E402
-from harness.net import free_port  # noqa: E402,F401
+from harness.daemon import Daemon, daemon_binary  # noqa: E402,F401
+from harness.fakebridge import FakeBridges  # noqa: E402,F401
+from harness.net import allocate, free_port  # noqa: E402,F401
 from harness.stack import Stack  # noqa: E402,F401
 
 MISSING = "missing: "
+
+# Fill in with (state dir, audit file's dir).
+MINIMAL_CONFIG = """[aws]
+region = us-east-1
+queue_url = http://127.0.0.1:9/123456789012/q
+[daemon]
+state_dir = %s/state
+audit_log = %s/audit.jsonl
+"""
 
 
 def main():
