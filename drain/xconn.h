@@ -16,7 +16,10 @@
  *   session, and reconnection uses capped exponential backoff with full
  *   jitter (handler/backoff.h);
  * - a one-second tick runs only while a session is being set up or torn
- *   down, for libstrophe's own timers.
+ *   down, for libstrophe's own timers;
+ * - write interest follows libstrophe's send queue, counted from its own
+ *   (never logged) "Q_ADD:"/"Q_SENT:" debug lines, because its public
+ *   queue length hides a partly written item (TLS writes 16 KiB a call).
  *
  * Caveats that come from libstrophe:
  * - it resolves `server` with a synchronous getaddrinfo(): give an IP

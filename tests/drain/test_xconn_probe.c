@@ -122,8 +122,11 @@ main_xconn(void)
 static void
 on_up(void *arg)
 {
+	char b[400];
+
 	(void)arg;
-	emit("{\"ev\":\"up\",\"jid\":\"%s\"}", "bound");
+	emit("{\"ev\":\"up\",\"jid\":\"%s\"}",
+	    js(xconn_bound_jid(xc), b, sizeof(b)));
 }
 
 static void
