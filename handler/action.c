@@ -277,6 +277,15 @@ action_heartbeat_done(const struct aws_error *err, void *arg)
 		return;
 	}
 	metrics_heartbeat(a->ctx->metrics, false);
+	if (err->cls == AWS_CLASS_NO_ACTIVE_ACTION &&
+	    (a->aws_call != NULL || a->state >= ACTION_DELETING)) {
+		/* the beat crossed our own completion (or the deletion after
+		 * it): that call's answer settles the action; starting
+		 * another here would overwrite it and free the action twice */
+		log_debug("%s: heartbeat after our completion: %s",
+		    a->instance, err->message);
+		return;
+	}
 	if (err->cls == AWS_CLASS_NO_ACTIVE_ACTION) {
 		/* finished or expired at AWS: nothing left to keep alive */
 		a->over_elsewhere = true;
@@ -858,7 +867,10 @@ static void
 action_complete(struct action *a)
 {
 	if (a->over_elsewhere) {
-		/* AWS already ended it: just remove the message */
+		/* AWS already ended it: just remove the message (unless a
+		 * call of ours is still out; its answer carries on) */
+		if (a->aws_call != NULL)
+			return;
 		evtimer_del(a->timer);
 		bridge_call_cancel(a->rest_call);
 		a->rest_call = NULL;
@@ -1152,6 +1164,7 @@ action_resume(struct ctx *ctx, const struct journal_entry *je)
 	    je->token);
 	a->resumed = true;
 	a->receipt = je->receipt[0] ? xstrdup(je->receipt) : NULL;
+	snprintf(a->message_id, sizeof(a->message_id), "%s", je->message_id);
 	a->event_wall = je->event_wall_ms > 0 ? je->event_wall_ms :
 	    a->started_wall;
 	a->started_wall = je->started_wall_ms > 0 ? je->started_wall_ms :
@@ -1199,6 +1212,7 @@ action_fill_journal(const struct action *a, struct journal_entry *je)
 	snprintf(je->instance, sizeof(je->instance), "%s", a->instance);
 	snprintf(je->receipt, sizeof(je->receipt), "%s",
 	    a->receipt != NULL ? a->receipt : "");
+	snprintf(je->message_id, sizeof(je->message_id), "%s", a->message_id);
 	snprintf(je->phase, sizeof(je->phase), "%s",
 	    action_state_name(a->state));
 	snprintf(je->ip, sizeof(je->ip), "%s", a->ip);

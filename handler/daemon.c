@@ -47,9 +47,21 @@ struct daemon {
 	struct admin		*admin;		/* owned; NULL: admin off */
 	struct notify		*notify;	/* owned */
 	bool			 stopping;
+	bool			 actions_handed_back;
+	bool			 receiver_stopped;
 };
 
 static struct daemon *daemon_self;	/* for the stop callback */
+
+static void
+daemon_stop_done(struct daemon *d)
+{
+	if (!d->actions_handed_back || !d->receiver_stopped)
+		return;
+	if (d->ctx.brewery != NULL)
+		brewery_stop(d->ctx.brewery);
+	event_base_loopexit(d->base, NULL);
+}
 
 static void
 daemon_all_handed_back(struct ctx *ctx)
@@ -57,9 +69,17 @@ daemon_all_handed_back(struct ctx *ctx)
 	struct daemon *d = daemon_self;
 
 	log_info("every open action is journaled and handed back");
-	if (d->ctx.brewery != NULL)
-		brewery_stop(d->ctx.brewery);
-	event_base_loopexit(d->base, NULL);
+	d->actions_handed_back = true;
+	daemon_stop_done(d);
+}
+
+static void
+daemon_receiver_stopped(struct ctx *ctx)
+{
+	struct daemon *d = daemon_self;
+
+	d->receiver_stopped = true;
+	daemon_stop_done(d);
 }
 
 static void
@@ -88,8 +108,15 @@ daemon_stop(struct daemon *d, const char *why)
 	log_info("%s: stopping (%u open action%s to hand back)", why,
 	    d->ctx.nactions, d->ctx.nactions == 1 ? "" : "s");
 	notify_stopping(d->notify);
-	receiver_stop(d->ctx.receiver);
 	evtimer_add(d->stop_guard, &tv);
+	if (d->ctx.nactions == 0) {
+		/* nothing of ours becomes visible: no race to wait out */
+		receiver_stop(d->ctx.receiver);
+		d->receiver_stopped = true;
+	} else {
+		receiver_stop_handing_back(d->ctx.receiver,
+		    daemon_receiver_stopped);
+	}
 	action_hand_back_all(&d->ctx, daemon_all_handed_back);
 }
 

@@ -155,7 +155,7 @@ journal_entry_dump(const struct journal_entry *je)
 	json_t *o;
 	char *text;
 
-	o = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,"
+	o = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,"
 	    "s:I,s:i,s:i,s:b,s:b,s:b}",
 	    "version", JOURNAL_VERSION,
 	    "token", je->token,
@@ -164,6 +164,7 @@ journal_entry_dump(const struct journal_entry *je)
 	    "hook", je->hook,
 	    "instance", je->instance,
 	    "receipt", je->receipt,
+	    "message_id", je->message_id,
 	    "phase", je->phase,
 	    "ip", je->ip,
 	    "started_wall_ms", (json_int_t)je->started_wall_ms,
@@ -198,7 +199,7 @@ journal_entry_parse(const char *text, size_t len, struct journal_entry *ret,
 {
 	struct journal_entry je;
 	const char *token, *transition, *group, *hook, *instance, *receipt;
-	const char *phase, *ip;
+	const char *phase, *ip, *message_id;
 	json_int_t started, event, deadline, hbexp;
 	int version, hbto, hbs, drain, graceful, forced;
 	json_error_t err;
@@ -211,10 +212,11 @@ journal_entry_parse(const char *text, size_t len, struct journal_entry *ret,
 	}
 	memset(&je, 0, sizeof(je));
 	if (json_unpack_ex(o, &err, 0, "{s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:s,"
-	    "s:s,s:I,s:I,s:I,s:I,s:i,s:i,s:b,s:b,s:b}",
+	    "s:s,s:s,s:I,s:I,s:I,s:I,s:i,s:i,s:b,s:b,s:b}",
 	    "version", &version, "token", &token, "transition", &transition,
 	    "group", &group, "hook", &hook, "instance", &instance,
-	    "receipt", &receipt, "phase", &phase, "ip", &ip,
+	    "receipt", &receipt, "message_id", &message_id, "phase", &phase,
+	    "ip", &ip,
 	    "started_wall_ms", &started, "event_wall_ms", &event,
 	    "deadline_wall_ms", &deadline, "heartbeat_expires_wall_ms", &hbexp,
 	    "heartbeat_timeout_s", &hbto, "heartbeats", &hbs,
@@ -247,6 +249,8 @@ journal_entry_parse(const char *text, size_t len, struct journal_entry *ret,
 	    journal_copy(je.hook, sizeof(je.hook), hook) != 0 ||
 	    journal_copy(je.instance, sizeof(je.instance), instance) != 0 ||
 	    journal_copy(je.receipt, sizeof(je.receipt), receipt) != 0 ||
+	    journal_copy(je.message_id, sizeof(je.message_id),
+	    message_id) != 0 ||
 	    journal_copy(je.phase, sizeof(je.phase), phase) != 0 ||
 	    journal_copy(je.ip, sizeof(je.ip), ip) != 0) {
 		snprintf(why, whylen, "a field is too long");

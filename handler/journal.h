@@ -25,6 +25,7 @@ struct journal_entry {
 	char	 hook[LIFECYCLE_HOOK_MAX + 1];
 	char	 instance[LIFECYCLE_INSTANCE_MAX + 1];
 	char	 receipt[2048];
+	char	 message_id[128];
 	char	 phase[32];
 	char	 ip[48];
 	int64_t	 started_wall_ms;

@@ -29,6 +29,9 @@ struct receiver {
 	struct event	*retry;		/* owned */
 	bool		 running;
 	bool		 paused;	/* at max_in_flight */
+	void		(*stopped)(struct ctx *);	/* when draining the
+							   last poll */
+	unsigned	 handing_back;	/* its messages still in flight */
 	unsigned	 failures;
 	int64_t		 failing_since;
 };
@@ -199,6 +202,46 @@ receiver_message(struct receiver *r, const struct sqs_message *msg)
 }
 
 static void
+receiver_stopped(struct receiver *r)
+{
+	void (*done)(struct ctx *) = r->stopped;
+
+	if (done == NULL || r->call != NULL || r->handing_back > 0)
+		return;
+	r->stopped = NULL;
+	done(r->ctx);
+}
+
+static void
+receiver_handed_back(const struct aws_error *err, void *arg)
+{
+	struct receiver *r = arg;
+	char text[512];
+
+	if (err != NULL)
+		log_warnx("could not hand a message back: %s",
+		    aws_error_str(err, text, sizeof(text)));
+	r->handing_back--;
+	receiver_stopped(r);
+}
+
+/* The last poll brought messages while we stop: visible again at once. */
+static void
+receiver_hand_back(struct receiver *r, const struct sqs_message *msgs,
+    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		log_info("message %s arrived while stopping: handed back",
+		    msgs[i].message_id);
+		r->handing_back++;
+		sqs_change_visibility(r->ctx->aws, r->ctx->cfg->aws.queue_url,
+		    msgs[i].receipt_handle, 0, receiver_handed_back, r);
+	}
+}
+
+static void
 receiver_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
 	receiver_poll(arg);
@@ -215,6 +258,12 @@ receiver_received(const struct aws_error *err, const struct sqs_message *msgs,
 	size_t i;
 
 	r->call = NULL;
+	if (r->stopped != NULL) {
+		if (err == NULL && !r->ctx->cfg->daemon.dry_run)
+			receiver_hand_back(r, msgs, n);
+		receiver_stopped(r);
+		return;
+	}
 	if (err != NULL) {
 		if (r->failures++ == 0)
 			r->failing_since = timeutil_mono_ms();
@@ -300,6 +349,15 @@ receiver_stop(struct receiver *r)
 	aws_call_cancel(r->call);
 	r->call = NULL;
 	evtimer_del(r->retry);
+}
+
+void
+receiver_stop_handing_back(struct receiver *r, void (*done)(struct ctx *))
+{
+	r->running = false;
+	evtimer_del(r->retry);
+	r->stopped = done;
+	receiver_stopped(r);
 }
 
 void
