@@ -264,19 +264,23 @@ admin_status_json(struct admin *a)
 	    "threshold_s", (json_int_t)(cfg->daemon.health_threshold_ms / 1000),
 	    "actions", c.list,
 	    "actions_truncated", c.n > ADMIN_MAX_STATUS_ACTIONS);
-	if (root == NULL)
-		fatalx("admin: cannot build the status");
-	return root;
+	return root;	/* NULL if a value was unusable */
 }
 
 static void
 admin_status(struct admin *a, struct evhttp_request *req)
 {
 	json_t *root = admin_status_json(a);
-	char *text;
+	char *text = NULL;
 
-	if ((text = json_dumps(root, JSON_COMPACT)) == NULL)
-		fatalx("admin: json_dumps");
+	/* a status that cannot be told is no reason to stop the daemon */
+	if (root == NULL || (text = json_dumps(root, JSON_COMPACT)) == NULL) {
+		log_warnx("admin: cannot build the /status answer");
+		json_decref(root);
+		admin_reply_text(req, HTTP_INTERNAL, "Internal Server Error",
+		    "cannot build the status\n");
+		return;
+	}
 	json_decref(root);
 	admin_reply(req, HTTP_OK, "OK", ADMIN_CT_JSON, text, strlen(text));
 	free(text);

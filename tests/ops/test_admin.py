@@ -7,11 +7,14 @@ story told by `jvb-lifecycled audit`, GET-only and 404 answers, and no
 secret in any answer."""
 
 import json
+import os
 import re
+import socket
+import tempfile
 import unittest
 
-from ops import (Stack, free_port, http_request, main, parse_prometheus,
-                 run_cli, sample, series, wait_until)
+from ops import (MINIMAL_CONFIG, Stack, free_port, http_request, main,
+                 parse_prometheus, run_cli, sample, series, wait_until)
 
 
 class AdminScenario(unittest.TestCase):
@@ -204,6 +207,28 @@ class AdminScenario(unittest.TestCase):
         for b in self.bodies:
             self.assertNotIn(s.emu.secret_key, b)
             self.assertNotIn(s.emu.access_key, b)
+
+
+class AdminBind(unittest.TestCase):
+    def test_refuses_to_run_blind(self):
+        """An admin address that cannot be bound stops the start, with
+        the reason, rather than running without the endpoint asked for."""
+        with tempfile.TemporaryDirectory(prefix="jl-admin-") as tmp, \
+                socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen(1)
+            port = taken.getsockname()[1]
+            conf = os.path.join(tmp, "c.conf")
+            with open(conf, "w") as f:
+                f.write(MINIMAL_CONFIG % (tmp, tmp) +
+                        "admin = 127.0.0.1:%d\n" % port)
+            env = {k: v for k, v in os.environ.items()
+                   if not k.startswith("AWS_")}
+            env["AWS_EC2_METADATA_DISABLED"] = "true"
+            p = run_cli(["run", "-c", conf], timeout=30, env=env)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("admin endpoint: cannot listen on 127.0.0.1:%d: "
+                      "Address already in use" % port, p.stderr)
 
 
 if __name__ == "__main__":
