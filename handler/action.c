@@ -370,6 +370,7 @@ static void
 action_hook_known(const struct hookinfo_hook *hook, const struct aws_error *err,
     void *arg)
 {
+	static bool warned_visibility;	/* once: it is a setup problem */
 	struct action *a = arg;
 	char text[512];
 	int64_t event_mono;
@@ -411,6 +412,17 @@ action_hook_known(const struct hookinfo_hook *hook, const struct aws_error *err,
 			policy_clamp_deadline(&a->policy, stop);
 		else
 			verify_clamp_deadline(&a->verify, stop);
+	}
+	if (a->hook_known && a->heartbeat_timeout_s > 0 && !warned_visibility &&
+	    a->ctx->cfg->daemon.visibility_timeout_ms >=
+	    (uint64_t)a->heartbeat_timeout_s * 1000) {
+		log_warnx("hook %s of %s: heartbeat timeout %us is not longer "
+		    "than [daemon] visibility_timeout (%llus): if this daemon "
+		    "dies, AWS gives up on the action before a replica can take "
+		    "it over", a->hook, a->group, a->heartbeat_timeout_s,
+		    (unsigned long long)(a->ctx->cfg->daemon.visibility_timeout_ms
+		    / 1000));
+		warned_visibility = true;
 	}
 	if (a->hb_expires == 0)
 		a->hb_expires = event_mono +

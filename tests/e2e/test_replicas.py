@@ -46,7 +46,9 @@ class Replicas(unittest.TestCase):
 
         # round two: one daemon dies mid-drain
         more = s.emu.create_group("jvb-b", 6)
-        s.emu.put_hook("jvb-b", "jvb-b-drain", heartbeat_timeout=30)
+        # a replica takes over once the message's visibility (30 s) runs
+        # out: the hook must wait longer than that without heartbeats
+        s.emu.put_hook("jvb-b", "jvb-b-drain", heartbeat_timeout=60)
         for iid in more:
             s.bridges[iid] = s.add_bridge(iid, participants=2)
         acts = [s.emu.scale_in("jvb-b", iid) for iid in more]
