@@ -66,7 +66,7 @@ class Restart(unittest.TestCase):
         done = s.emu.wait_action(a.token, timeout=30)
         self.assertEqual((done.result, done.result_source),
                          ("CONTINUE", "api"))
-        self.assertIn("completed", d2.steps(token=a.token))
+        d2.wait_audit("completed", token=a.token, timeout=10)
         self.assertNotIn("completed", d1.steps(token=a.token))
         self.assertEqual(b.state().get("cut_off", 0), 0)
 

@@ -714,6 +714,14 @@ class AwsEmulator:
         with self._lock:
             self._faults.setdefault(operation, []).extend([kind] * int(count))
 
+    def clear_faults(self, operation=None):
+        """Drop the pending injected faults (of one operation, or all)."""
+        with self._lock:
+            if operation is None:
+                self._faults.clear()
+            else:
+                self._faults.pop(operation, None)
+
     def faults_pending(self, operation=None):
         with self._lock:
             if operation is not None:

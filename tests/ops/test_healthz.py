@@ -12,14 +12,6 @@ from ops import (Daemon, Stack, free_port, http_request, main,
                  parse_prometheus, sample, wait_until)
 
 
-def clear_faults(emu, operation):
-    """Drop the faults still queued for one operation.  (The emulator
-    has no public call for it yet; this reaches into its fault table
-    under its own lock.)"""
-    with emu._lock:
-        emu._faults.pop(operation, None)
-
-
 class Healthz(unittest.TestCase):
     def health(self, port):
         code, headers, body = http_request(port, "/healthz")
@@ -76,7 +68,7 @@ class Healthz(unittest.TestCase):
 
         # the endpoint recovers: healthy again at the next retry (the
         # receive loop's backoff is capped at 30 s)
-        clear_faults(s.emu, "ReceiveMessage")
+        s.emu.clear_faults("ReceiveMessage")
         wait_until(lambda: self.health(port) == (200, "ok\n"), 45,
                    interval=0.2, what="200 again")
         st = json.loads(http_request(port, "/status")[2])
