@@ -82,6 +82,25 @@ policy_clamp_deadline(struct policy *p, int64_t deadline)
 }
 
 void
+policy_spot(struct policy *p, int64_t reclaim_at, int64_t now)
+{
+	if (p->phase == POLICY_PHASE_DONE)
+		return;
+	p->spot = true;
+	p->reclaim_at = reclaim_at;
+	policy_clamp_deadline(p, reclaim_at);
+	if (!p->cfg.dry_run && (p->phase == POLICY_PHASE_DRAINING ||
+	    p->phase == POLICY_PHASE_SHUTTING ||
+	    p->phase == POLICY_PHASE_WAITING)) {
+		p->phase = POLICY_PHASE_FORCING;
+		p->next_at = now;
+	}
+	snprintf(p->last_problem, sizeof(p->last_problem), "spot "
+	    "interruption: the instance is reclaimed in %llds",
+	    (long long)((reclaim_at - now) / 1000));
+}
+
+void
 policy_resume(struct policy *p, bool drain_enabled, bool graceful_accepted,
     bool forced)
 {
@@ -127,7 +146,8 @@ policy_resolved(struct policy *p, bool ok, bool final, const char *why,
 		return;
 	if (ok) {
 		p->unreachable = false;
-		p->phase = POLICY_PHASE_DRAINING;
+		p->phase = p->spot && !p->cfg.dry_run ? POLICY_PHASE_FORCING :
+		    POLICY_PHASE_DRAINING;
 		p->next_at = now;
 		return;
 	}
@@ -399,6 +419,13 @@ policy_on_deadline(struct policy *p, int64_t now)
 {
 	char dur[32], why[1024], who[64];
 
+	if (p->spot && now >= p->reclaim_at) {
+		snprintf(why, sizeof(why), "spot interruption: the reclaim "
+		    "time is here%s", p->ever_reachable ? "" : " and the bridge "
+		    "could not be reached");
+		policy_done(p, POLICY_CONTINUE, why);
+		return policy_step(POLICY_COMPLETE);
+	}
 	policy_fmt_duration(dur, sizeof(dur), p->deadline_ms - p->start_ms);
 	if (p->participants >= 0)
 		snprintf(who, sizeof(who), "%d participant%s still on it",
@@ -469,6 +496,16 @@ policy_next(struct policy *p, int64_t now)
 		}
 		force_end = (p->forced_at ? p->forced_at : p->deadline_ms) +
 		    p->cfg.shutting_down_delay_ms + POLICY_FORCE_GRACE_MS;
+		if (p->spot)
+			force_end = p->reclaim_at;
+		if (now >= force_end && p->spot) {
+			snprintf(why, sizeof(why), "spot interruption: the "
+			    "reclaim time is here with %d participant%s still "
+			    "on the bridge", p->participants,
+			    p->participants == 1 ? "" : "s");
+			policy_done(p, POLICY_CONTINUE, why);
+			return policy_step(POLICY_COMPLETE);
+		}
 		if (now >= force_end) {
 			policy_fmt_duration(dur, sizeof(dur),
 			    now - p->deadline_ms);

@@ -118,6 +118,8 @@ struct policy {
 	int64_t			zero_first_ms;	/* drain-only: first zero */
 	int64_t			zero_snapshot_ms;
 
+	bool			spot;		/* reclaimed at reclaim_at */
+	int64_t			reclaim_at;
 	int			participants;	/* last known, -1 unknown */
 	int			participants_start;
 	bool			timed_out;
@@ -139,6 +141,13 @@ void policy_clamp_deadline(struct policy *p, int64_t deadline);
  * can be slower; when the presence stops, back to the configured interval.
  */
 void policy_set_poll_interval(struct policy *p, int64_t ms, int64_t now);
+/*
+ * A spot interruption: EC2 reclaims the instance at reclaim_at whatever
+ * anyone says.  The fast path: a forced shutdown at once (the bridge goes
+ * SHUTTING_DOWN and jicofo moves its participants right away), done as
+ * soon as it is empty or gone, and never later than reclaim_at.
+ */
+void policy_spot(struct policy *p, int64_t reclaim_at, int64_t now);
 /* Resume after a restart: the bridge was already asked to drain/shut. */
 void policy_resume(struct policy *p, bool drain_enabled,
     bool graceful_accepted, bool forced);

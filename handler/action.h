@@ -30,6 +30,7 @@ enum action_state {
 	ACTION_COMPLETING,
 	ACTION_DELETING,
 	ACTION_HANDING_BACK,
+	ACTION_WATCHING,	/* spot: done, watching for the instance to go */
 	ACTION_DONE,
 };
 
@@ -46,6 +47,18 @@ void action_redelivered(struct action *a, const struct sqs_message *msg);
 /* Presence news about the occupant whose nickname may be an instance. */
 void action_occupant(struct ctx *ctx, const struct brewery_occupant *occ,
     bool left);
+/*
+ * An EC2 Spot Instance Interruption Warning for an instance of one of our
+ * groups: the fast path (see drain/policy.h policy_spot).  It joins the
+ * terminate action for the instance if there is one, or runs on its own
+ * (and a terminate action that follows joins it).  Either way the audit
+ * tells how many participants were on the bridge and when it went away.
+ */
+void action_spot_warning(struct ctx *ctx, const char *instance,
+    const char *group, int64_t warning_wall_ms, const char *instance_action);
+/* EC2 says the instance is shutting down or terminated. */
+void action_instance_gone(struct ctx *ctx, const char *instance,
+    const char *state);
 /* Our brewery link went up or down. */
 void action_brewery_link(struct ctx *ctx, bool up);
 /*

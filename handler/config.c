@@ -106,6 +106,10 @@ static const struct config_key config_keys[] = {
 	{ "launch", "on_timeout", T_RESULT, O(launch.on_timeout), 0, 0, 0 },
 	{ "launch", "verify", T_VERIFY, O(launch.verify), 0, 0, 0 },
 
+	{ "rebalance", "drain", T_BOOL, O(rebalance.drain), 0, 0, 0 },
+	{ "rebalance", "undo_after", T_DURATION, O(rebalance.undo_after_ms),
+	    0, MS(10), MS(48 * 3600) },
+
 	{ "daemon", "state_dir", T_PATH, O(daemon.state_dir), REQUIRED, 0, 0 },
 	{ "daemon", "audit_log", T_PATH, O(daemon.audit_log), REQUIRED, 0, 0 },
 	{ "daemon", "log_file", T_PATH, O(daemon.log_file), 0, 0, 0 },
@@ -125,7 +129,7 @@ static const struct config_key config_keys[] = {
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
 static const char *const config_sections[] = {
-	"aws", "bridge", "xmpp", "drain", "launch", "daemon",
+	"aws", "bridge", "xmpp", "drain", "launch", "rebalance", "daemon",
 };
 #define CONFIG_NSECTIONS (sizeof(config_sections) / sizeof(config_sections[0]))
 
@@ -615,6 +619,8 @@ config_defaults(struct config *cfg)
 	cfg->launch.timeout_ms = MS(600);
 	cfg->launch.on_timeout = CONFIG_ABANDON;
 	cfg->launch.verify = CONFIG_VERIFY_BREWERY_HEALTH;
+	cfg->rebalance.drain = true;
+	cfg->rebalance.undo_after_ms = MS(15 * 60);
 	cfg->daemon.log_level = LOG_LEVEL_INFO;
 	cfg->daemon.admin_host = xstrdup("127.0.0.1");
 	cfg->daemon.admin_port = 9877;

@@ -72,6 +72,11 @@ struct config_launch {
 	enum config_launch_verify	 verify;
 };
 
+struct config_rebalance {
+	bool		 drain;			/* drain on a recommendation */
+	uint64_t	 undo_after_ms;
+};
+
 struct config_daemon {
 	char		*state_dir;
 	char		*audit_log;
@@ -96,6 +101,7 @@ struct config {
 	struct config_xmpp	 xmpp;
 	struct config_drain	 drain;
 	struct config_launch	 launch;
+	struct config_rebalance	 rebalance;
 	struct config_daemon	 daemon;
 };
 

@@ -26,6 +26,8 @@ struct ctx {
 	struct metrics		*metrics;
 	struct receiver		*receiver;
 	struct finished		*finished;	/* tokens already done */
+	struct rebalancer	*rebalancer;
+	struct protection	*protection;	/* NULL: [protection] off */
 	struct action_list	 actions;	/* open actions */
 	unsigned		 nactions;
 	bool			 stopping;

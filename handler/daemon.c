@@ -27,6 +27,7 @@
 #include "handler/log.h"
 #include "handler/metrics.h"
 #include "handler/notify.h"
+#include "handler/rebalance.h"
 #include "handler/receiver.h"
 #include "handler/resolver.h"
 #include "handler/xmalloc.h"
@@ -270,6 +271,7 @@ daemon_open_parts(struct daemon *d)
 	ctx->hooks = hookinfo_new(d->base, ctx->aws);
 	ctx->resolver = resolver_new(d->base, ctx->aws);
 	ctx->finished = finished_new(16384);
+	ctx->rebalancer = rebalancer_new(ctx);
 	if ((r = journal_open(d->base, cfg->daemon.state_dir,
 	    &ctx->journal)) != 0) {
 		log_warnx("cannot open the journal in %s: %s",
@@ -348,6 +350,7 @@ daemon_close(struct daemon *d)
 	resolver_free(ctx->resolver);
 	hookinfo_free(ctx->hooks);
 	finished_free(ctx->finished);
+	rebalancer_free(ctx->rebalancer);
 	aws_free(ctx->aws);
 	metrics_free(ctx->metrics);
 	if (d->stop_guard != NULL)

@@ -143,6 +143,9 @@ test_every_key(void)
 	    "timeout = 15m\n"
 	    "on_timeout = continue\n"
 	    "verify = brewery+health\n"
+	    "[rebalance]\n"
+	    "drain = false\n"
+	    "undo_after = 20m\n"
 	    "[daemon]\n"
 	    "state_dir = /tmp/state\n"
 	    "audit_log = /tmp/audit.jsonl\n"
@@ -191,6 +194,8 @@ test_every_key(void)
 	test_assert_int(cfg.launch.timeout_ms, 900000);
 	test_assert_int(cfg.launch.on_timeout, CONFIG_CONTINUE);
 	test_assert_int(cfg.launch.verify, CONFIG_VERIFY_BREWERY_HEALTH);
+	test_assert(!cfg.rebalance.drain);
+	test_assert_int(cfg.rebalance.undo_after_ms, 20 * 60 * 1000);
 	test_assert_str(cfg.daemon.state_dir, "/tmp/state");
 	test_assert_str(cfg.daemon.audit_log, "/tmp/audit.jsonl");
 	test_assert_str(cfg.daemon.log_file, "/tmp/jl.log");

@@ -504,6 +504,49 @@ test_old_bridge_without_drain(void)
 	test_assert_int(next(&p, 0), POLICY_POLL_STATS);
 }
 
+static void
+test_spot_fast_path(void)
+{
+	struct policy_config c = cfg_default();
+	struct policy p;
+
+	/* warned mid-drain: forced at once, done when empty */
+	start(&p, &c, 0);
+	poll(&p, obs(true, false, 10, 1), 0);
+	policy_spot(&p, 120 * S, 1 * S);
+	test_assert_int(next(&p, 1 * S), POLICY_SHUTDOWN_FORCE);
+	policy_rest_done(&p, POLICY_SHUTDOWN_FORCE, POLICY_IO_OK, NULL, NULL,
+	    1 * S);
+	poll(&p, obs(false, true, 10, 1), 1 * S);
+	test_assert_int(next(&p, 2 * S), POLICY_WAIT);
+	poll(&p, obs(false, true, 0, 6), 6 * S);
+	test_assert_int(next(&p, 6 * S), POLICY_COMPLETE);
+	test_assert_int(p.result, POLICY_CONTINUE);
+
+	/* warned before anything: straight from resolving to the force */
+	policy_init(&p, &c, 0);
+	policy_spot(&p, 120 * S, 0);
+	test_assert_int(next(&p, 0), POLICY_RESOLVE);
+	policy_resolved(&p, true, false, NULL, 0);
+	test_assert_int(next(&p, 0), POLICY_SHUTDOWN_FORCE);
+
+	/* nothing waits past the reclaim time */
+	policy_rest_done(&p, POLICY_SHUTDOWN_FORCE, POLICY_IO_OK, NULL, NULL,
+	    0);
+	poll(&p, obs(false, true, 6, 1), 0);
+	poll(&p, obs(false, true, 6, 1), 118 * S);
+	expect_wait(&p, 119 * S, 120 * S);
+	test_assert_int(next(&p, 120 * S), POLICY_COMPLETE);
+	test_assert(strstr(p.reason, "reclaim time") != NULL);
+
+	/* unreachable bridge: given up at the reclaim time, not later */
+	policy_init(&p, &c, 0);
+	policy_spot(&p, 30 * S, 0);
+	policy_resolved(&p, false, false, "no address", 0);
+	test_assert_int(next(&p, 30 * S), POLICY_COMPLETE);
+	test_assert(strstr(p.reason, "reclaim") != NULL);
+}
+
 int
 main(void)
 {
@@ -527,5 +570,6 @@ main(void)
 	test_run(test_dry_run);
 	test_run(test_stats_disabled_polls_health);
 	test_run(test_old_bridge_without_drain);
+	test_run(test_spot_fast_path);
 	return 0;
 }
