@@ -7,6 +7,8 @@ re-running is safe, and that --dry-run changes nothing.
 """
 
 import json
+import tempfile
+import re
 import os
 import shutil
 import subprocess
@@ -314,14 +316,47 @@ class AwsSetupTest(unittest.TestCase):
         p = self.run_setup(group=None, check=False)
         self.assertEqual(p.returncode, 2)
 
-    @unittest.skip("needs the scale-in path")
     def test_daemon_drains_with_this_queue(self):
-        """The lead fills this in once the daemon's scale-in path lands:
-        run aws-setup as above, start a fake bridge on the instance's
-        address and the daemon with queue_url = the queue printed here,
-        scale in, and check the action completes with CONTINUE and the
-        message is deleted."""
-        self.fail("not written yet")
+        """The queue and hook aws-setup made carry a real scale-in: the
+        daemon, given that queue, drains the bridge and completes."""
+        from harness.daemon import Daemon
+        from harness.fakebridge import FakeBridges
+        from harness.net import free_port
+
+        p = self.run_setup()
+        m = re.search(r"queue_url = (\S+)", p.stderr)
+        self.assertIsNotNone(m, p.stderr)
+        queue_url = m.group(1)
+        self.assertEqual(queue_url, self.queue_url(QUEUE))
+        port = free_port()
+        fb = FakeBridges()
+        self.addCleanup(fb.stop)
+        victim = self.instances[0]
+        b = fb.add(self.emu.instance_ip(victim), port=port, nickname=victim,
+                   participants=2, stats_interval_s=1,
+                   shutting_down_delay_s=2)
+        tmp = tempfile.mkdtemp(prefix="jl-aws-setup-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        d = Daemon(self.emu, tmp, bridge_port=port,
+                   config={"aws": {"queue_url": queue_url}})
+        d.start()
+        try:
+            a = self.emu.scale_in(GROUP, victim)
+            self.assertEqual(a.queue_name, QUEUE)
+            d.wait_audit("shutdown_requested", token=a.token)
+            b.leave(2, over_s=2)
+            done = self.emu.wait_action(a.token, timeout=30)
+            self.assertEqual((done.result, done.result_source),
+                             ("CONTINUE", "api"))
+            d.wait_audit("completed", token=a.token)
+            # the hook's test notification went the same way
+            self.assertIn("test_notification",
+                          [r["step"] for r in d.audit()])
+        finally:
+            self.assertEqual(d.stop(), 0, d.log_text()[-3000:])
+        left = self.attrs(QUEUE)
+        self.assertEqual(left["ApproximateNumberOfMessages"], "0")
+        self.assertEqual(left["ApproximateNumberOfMessagesNotVisible"], "0")
 
 
 class AwsSetupLintTest(unittest.TestCase):
