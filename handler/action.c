@@ -29,6 +29,7 @@
 #include "handler/journal.h"
 #include "handler/log.h"
 #include "handler/metrics.h"
+#include "handler/rebalance.h"
 #include "handler/receiver.h"
 #include "handler/resolver.h"
 #include "handler/timeutil.h"
@@ -102,9 +103,29 @@ struct action {
 	bool			 over_elsewhere; /* "No active Lifecycle Action" */
 
 	void			(*handed_back)(struct action *);
+
+	/* spot interruption: the instance goes at reclaim_wall anyway */
+	bool			 lifecycle;	/* false: a spot warning alone */
+	bool			 spot;
+	int64_t			 reclaim_wall;
+	int			 spot_participants;	/* at the warning */
+	struct event		*watch;		/* owned: until it is gone */
+	struct bridge_call	*watch_call;
+	bool			 gone;
 };
 
 static void action_drive(struct action *a);
+static void action_watch_start(struct action *a);
+static struct action *action_spot_for(struct ctx *ctx, const char *instance);
+
+/* Only lifecycle actions are journaled: a spot warning alone is not
+ * resumable work (EC2 ends it within two minutes whatever we do). */
+static void
+action_journal(struct action *a)
+{
+	if (a->lifecycle)
+		journal_action_changed(a->ctx->journal, a);
+}
 static void action_finish(struct action *a);
 static void action_complete(struct action *a);
 
@@ -122,6 +143,7 @@ action_state_name(enum action_state s)
 		[ACTION_COMPLETING] = "completing",
 		[ACTION_DELETING] = "deleting",
 		[ACTION_HANDING_BACK] = "handing_back",
+		[ACTION_WATCHING] = "watching",
 		[ACTION_DONE] = "done",
 	};
 
@@ -181,7 +203,7 @@ action_set_state(struct action *a, enum action_state s)
 	    action_state_name(a->state), action_state_name(s));
 	a->state = s;
 	metrics_action_state(a->ctx->metrics);
-	journal_action_changed(a->ctx->journal, a);
+	action_journal(a);
 }
 
 /* Audit one step; a failure to write is logged, never silent. */
@@ -189,10 +211,10 @@ static void
 action_audit(struct action *a, const char *step, json_t *fields)
 {
 	struct audit_ctx actx = {
-		.action = a->token,
+		.action = a->token[0] != '\0' ? a->token : NULL,
 		.instance = a->instance,
 		.group = a->group,
-		.hook = a->hook,
+		.hook = a->hook[0] != '\0' ? a->hook : NULL,
 		.transition = lifecycle_transition_name(a->transition),
 	};
 	int r;
@@ -309,7 +331,8 @@ action_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct action *a = arg;
 
-	if (a->hb_call != NULL || a->state == ACTION_DONE ||
+	if (!a->lifecycle || a->hb_call != NULL || a->state >= ACTION_DELETING ||
+	    a->state == ACTION_DONE ||
 	    a->state == ACTION_DELETING || a->state == ACTION_HANDING_BACK)
 		return;
 	if (a->global_deadline > 0 && action_now() >= a->global_deadline) {
@@ -354,7 +377,7 @@ action_visibility_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct action *a = arg;
 
-	if (a->vis_call != NULL || a->receipt == NULL ||
+	if (!a->lifecycle || a->vis_call != NULL || a->receipt == NULL ||
 	    a->ctx->cfg->daemon.dry_run || a->state == ACTION_DONE ||
 	    a->state == ACTION_DELETING || a->state == ACTION_HANDING_BACK)
 		return;
@@ -431,7 +454,7 @@ action_hook_known(const struct hookinfo_hook *hook, const struct aws_error *err,
 	 * AWS, which may be a while before we got the message */
 	action_schedule_heartbeat(a, a->heartbeats > 0 ? action_now() :
 	    event_mono);
-	journal_action_changed(a->ctx->journal, a);
+	action_journal(a);
 	action_drive(a);
 }
 
@@ -485,6 +508,8 @@ action_note_problem(struct action *a, const char *op, const char *why)
 static void
 action_audit_participants(struct action *a, int n)
 {
+	if (a->spot && a->spot_participants < 0 && n >= 0)
+		a->spot_participants = n;
 	if (n < 0 || n == a->participants)
 		return;
 	action_audit(a, "participants", json_pack("{s:i,s:i}",
@@ -562,7 +587,7 @@ action_rest_done(const struct bridge_result *res, void *arg)
 	 * itself): rewriting the entry, fsync and all, at every poll of
 	 * every bridge is what kept the loop busy at 1,000 drains */
 	if (step != POLICY_POLL_STATS && step != POLICY_POLL_HEALTH)
-		journal_action_changed(a->ctx->journal, a);
+		action_journal(a);
 	action_drive(a);
 }
 
@@ -599,7 +624,7 @@ action_resolved(const struct resolver_answer *ans, const struct aws_error *err,
 		action_audit(a, "resolved", json_pack("{s:s,s:s,s:s?}",
 		    "bridge", a->ip, "state", ans->state, "public_ip",
 		    ans->public_ip[0] ? ans->public_ip : NULL));
-		journal_action_changed(a->ctx->journal, a);
+		action_journal(a);
 	}
 	if (!ok)
 		action_note_problem(a, "resolve", why);
@@ -882,6 +907,19 @@ action_completed(const struct aws_error *err, void *arg)
 static void
 action_complete(struct action *a)
 {
+	if (!a->lifecycle) {
+		/* a spot warning alone: nothing to tell AWS */
+		bridge_call_cancel(a->rest_call);
+		a->rest_call = NULL;
+		resolver_cancel(a->resolve_req);
+		a->resolve_req = NULL;
+		evtimer_del(a->timer);
+		action_audit(a, "spot_drained", json_pack("{s:s,s:i,s:i}",
+		    "reason", a->reason, "participants_at_warning",
+		    a->spot_participants, "participants", a->policy.participants));
+		action_finish(a);
+		return;
+	}
 	if (a->over_elsewhere) {
 		/* AWS already ended it: just remove the message (unless a
 		 * call of ours is still out; its answer carries on) */
@@ -927,6 +965,9 @@ action_free(struct action *a)
 	event_free(a->hb_timer);
 	event_free(a->vis_timer);
 	event_free(a->timer);
+	if (a->watch != NULL)
+		event_free(a->watch);
+	bridge_call_cancel(a->watch_call);
 	free(a->group);
 	free(a->hook);
 	free(a->receipt);
@@ -939,9 +980,17 @@ action_finish(struct action *a)
 {
 	struct ctx *ctx = a->ctx;
 
+	if (a->lifecycle) {
+		finished_add(ctx->finished, a->token, action_now());
+		journal_action_removed(ctx->journal, a->token);
+	}
+	if (a->spot && !a->gone && !ctx->stopping) {
+		/* the lifecycle side is over; the audit still wants to know
+		 * when the bridge went away */
+		action_watch_start(a);
+		return;
+	}
 	action_set_state(a, ACTION_DONE);
-	finished_add(ctx->finished, a->token, action_now());
-	journal_action_removed(ctx->journal, a->token);
 	action_free(a);
 	receiver_capacity(ctx->receiver);
 }
@@ -964,6 +1013,8 @@ action_new(struct ctx *ctx, enum lifecycle_transition t, const char *group,
 	a->started_mono = action_now();
 	a->started_wall = timeutil_wall_ms();
 	a->participants = -1;
+	a->spot_participants = -1;
+	a->lifecycle = token[0] != '\0';
 	a->hb_timer = evtimer_new(ctx->base, action_heartbeat_cb, a);
 	a->vis_timer = evtimer_new(ctx->base, action_visibility_cb, a);
 	a->timer = evtimer_new(ctx->base, action_timer_cb, a);
@@ -1030,10 +1081,30 @@ struct action *
 action_start(struct ctx *ctx, const struct lifecycle_event *ev,
     const struct sqs_message *msg)
 {
-	struct action *a;
+	struct action *a, *spot = NULL;
 
-	a = action_new(ctx, ev->transition, ev->group, ev->hook,
-	    ev->instance_id, ev->token);
+	if (ev->transition == LIFECYCLE_TERMINATING) {
+		spot = action_spot_for(ctx, ev->instance_id);
+		rebalance_superseded(ctx->rebalancer, ev->instance_id);
+	}
+	if (spot != NULL) {
+		/* the terminate action joins the spot fast path already
+		 * under way for this instance */
+		a = spot;
+		a->lifecycle = true;
+		free(a->group);
+		free(a->hook);
+		a->group = xstrdup(ev->group);
+		a->hook = xstrdup(ev->hook);
+		snprintf(a->token, sizeof(a->token), "%s", ev->token);
+		if (a->state >= ACTION_COMPLETING) {
+			/* already drained: complete now */
+			a->state = ACTION_DRAINING;
+		}
+	} else {
+		a = action_new(ctx, ev->transition, ev->group, ev->hook,
+		    ev->instance_id, ev->token);
+	}
 	a->receipt = xstrdup(msg->receipt_handle);
 	snprintf(a->message_id, sizeof(a->message_id), "%s", msg->message_id);
 	a->receive_count = msg->receive_count;
@@ -1051,12 +1122,21 @@ action_start(struct ctx *ctx, const struct lifecycle_event *ev,
 	    a->instance, lifecycle_transition_name(a->transition), a->token,
 	    a->group, a->hook);
 	metrics_received(ctx->metrics, a->transition);
-	action_init_logic(a);
-	journal_action_changed(ctx->journal, a);
+	if (spot == NULL)
+		action_init_logic(a);
+	else
+		action_audit(a, "spot_fast_path", json_pack("{s:s}", "note",
+		    "a spot interruption is under way for this instance: "
+		    "forced shutdown, completed as soon as it is empty or gone, "
+		    "never after the reclaim time"));
+	action_journal(a);
 	a->hook_req = hookinfo_get(ctx->hooks, a->group, a->hook,
 	    action_hook_known, a);
 	action_schedule_visibility(a);
-	action_drive(a);
+	if (spot != NULL && spot->state == ACTION_WATCHING)
+		action_complete(a);
+	else
+		action_drive(a);
 	return a;
 }
 
@@ -1110,10 +1190,170 @@ action_redelivered(struct action *a, const struct sqs_message *msg)
 	    a->instance, msg->receive_count);
 	action_audit(a, "redelivered", json_pack("{s:i}", "receive_count",
 	    (int)msg->receive_count));
-	journal_action_changed(a->ctx->journal, a);
+	action_journal(a);
 	if (a->vis_call == NULL) {
 		evtimer_del(a->vis_timer);
 		action_schedule_visibility(a);
+	}
+}
+
+/* ---- spot interruptions ---- */
+
+/* EC2 reclaims a spot instance this long after the warning. */
+#define ACTION_SPOT_NOTICE_MS	(120 * 1000)
+/* How long after the reclaim time the audit waits to see it gone. */
+#define ACTION_SPOT_WATCH_MS	(30 * 1000)
+
+/* The open terminating work for this instance: hook or spot. */
+static struct action *
+action_for_instance(struct ctx *ctx, const char *instance)
+{
+	struct action *a;
+
+	TAILQ_FOREACH(a, &ctx->actions, entry)
+		if (action_terminating(a) && a->state != ACTION_DONE &&
+		    a->state != ACTION_HANDING_BACK &&
+		    strcmp(a->instance, instance) == 0)
+			return a;
+	return NULL;
+}
+
+static struct action *
+action_spot_for(struct ctx *ctx, const char *instance)
+{
+	struct action *a = action_for_instance(ctx, instance);
+
+	return a != NULL && a->spot && !a->lifecycle ? a : NULL;
+}
+
+/* Audit that the spot bridge went away; true if that ended the action. */
+static bool
+action_gone(struct action *a, const char *how)
+{
+	struct ctx *ctx = a->ctx;
+	char when[40];
+	int left;
+
+	if (a->gone)
+		return false;
+	a->gone = true;
+	timeutil_rfc3339(timeutil_wall_ms(), when, sizeof(when));
+	left = a->spot_participants >= 0 && a->policy.participants >= 0 ?
+	    a->spot_participants - a->policy.participants : -1;
+	log_info("%s: the bridge is gone (%s); %d of %d participants had "
+	    "left", a->instance, how, left, a->spot_participants);
+	action_audit(a, "spot_gone", json_pack("{s:s,s:s,s:i,s:i,s:i}",
+	    "gone_at", when, "how", how,
+	    "participants_at_warning", a->spot_participants,
+	    "participants_when_gone", a->policy.participants,
+	    "left_before_gone", left));
+	if (a->state != ACTION_WATCHING)
+		return false;
+	action_set_state(a, ACTION_DONE);
+	action_free(a);
+	receiver_capacity(ctx->receiver);
+	return true;
+}
+
+static void
+action_watch_done(const struct bridge_result *res, void *arg)
+{
+	struct action *a = arg;
+	struct ctx *ctx = a->ctx;
+
+	a->watch_call = NULL;
+	if (res->outcome == BRIDGE_REFUSED) {
+		action_gone(a, "its HTTP server closed: the process exited");
+		return;
+	}
+	action_arm(a->watch, action_now() +
+	    (int64_t)ctx->cfg->drain.poll_interval_ms);
+}
+
+static void
+action_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct action *a = arg;
+	struct ctx *ctx = a->ctx;
+
+	if (timeutil_wall_ms() > a->reclaim_wall + ACTION_SPOT_WATCH_MS) {
+		action_gone(a, "the reclaim time has passed: EC2 took the "
+		    "instance");
+		return;
+	}
+	if (a->ip[0] == '\0') {
+		action_arm(a->watch, action_now() +
+		    (int64_t)ctx->cfg->drain.poll_interval_ms);
+		return;
+	}
+	a->watch_call = bridge_health(ctx->http, a->ip, ctx->cfg->bridge.port,
+	    (unsigned)ctx->cfg->bridge.timeout_ms, action_watch_done, a);
+}
+
+static void
+action_watch_start(struct action *a)
+{
+	action_set_state(a, ACTION_WATCHING);
+	if (a->watch == NULL &&
+	    (a->watch = evtimer_new(a->ctx->base, action_watch_cb, a)) == NULL)
+		fatalx("action: evtimer_new");
+	action_arm(a->watch, action_now());
+}
+
+void
+action_spot_warning(struct ctx *ctx, const char *instance, const char *group,
+    int64_t warning_wall_ms, const char *instance_action)
+{
+	struct action *a = action_for_instance(ctx, instance);
+	int64_t now_wall = timeutil_wall_ms(), reclaim;
+	char at[40];
+
+	if (warning_wall_ms <= 0 || warning_wall_ms > now_wall)
+		warning_wall_ms = now_wall;
+	reclaim = warning_wall_ms + ACTION_SPOT_NOTICE_MS;
+	timeutil_rfc3339(reclaim, at, sizeof(at));
+	if (a != NULL && a->spot) {
+		log_info("%s: spot warning again; already on the fast path",
+		    instance);
+		return;
+	}
+	if (a == NULL) {
+		a = action_new(ctx, LIFECYCLE_TERMINATING, group, "", instance,
+		    "");
+		a->event_wall = warning_wall_ms;
+		action_init_logic(a);
+	}
+	a->spot = true;
+	a->reclaim_wall = reclaim;
+	a->spot_participants = a->policy.participants;
+	log_info("%s: spot interruption warning (%s): the instance is "
+	    "reclaimed at %s; forcing the bridge's shutdown now", instance,
+	    instance_action, at);
+	action_audit(a, "spot_warning", json_pack("{s:s,s:s,s:i}",
+	    "instance_action", instance_action, "reclaim_at", at,
+	    "participants", a->policy.participants));
+	if (a->state < ACTION_COMPLETING) {
+		policy_spot(&a->policy, action_wall_to_mono(reclaim),
+		    action_now());
+		action_drive(a);
+	}
+}
+
+void
+action_instance_gone(struct ctx *ctx, const char *instance, const char *state)
+{
+	struct action *a = action_for_instance(ctx, instance);
+	char how[64];
+
+	if (a == NULL)
+		return;
+	snprintf(how, sizeof(how), "EC2 reports the instance %s", state);
+	if (a->spot && action_gone(a, how))
+		return;
+	if (a->state < ACTION_COMPLETING) {
+		/* gone for sure: look at the bridge now */
+		policy_left(&a->policy, action_now());
+		action_drive(a);
 	}
 }
 
@@ -1128,8 +1368,15 @@ action_occupant(struct ctx *ctx, const struct brewery_occupant *occ,
 	int64_t now = action_now();
 
 	TAILQ_FOREACH(a, &ctx->actions, entry) {
-		if (strcmp(a->instance, occ->nickname) != 0 ||
-		    a->state >= ACTION_COMPLETING)
+		if (strcmp(a->instance, occ->nickname) != 0)
+			continue;
+		if (a->state == ACTION_WATCHING) {
+			if (left)
+				action_gone(a, "it left the brewery");
+			/* the list may have changed: start over later */
+			return;
+		}
+		if (a->state >= ACTION_COMPLETING)
 			continue;
 		if (!action_terminating(a)) {
 			verify_occupant(&a->verify, !left && occ->present,
@@ -1306,13 +1553,13 @@ action_hand_back_all(struct ctx *ctx, void (*done)(struct ctx *))
 		evtimer_del(a->timer);
 		if (a->aws_call != NULL)
 			continue;	/* complete or delete in flight */
-		journal_action_changed(ctx->journal, a);
+		action_journal(a);
 		action_audit(a, "handed_back", json_pack("{s:s}", "note",
 		    "the daemon is stopping; the action is journaled and its "
 		    "message made visible again for a replica or the next "
 		    "start"));
 		action_set_state(a, ACTION_HANDING_BACK);
-		journal_action_changed(ctx->journal, a);
+		action_journal(a);
 		if (a->receipt == NULL || ctx->cfg->daemon.dry_run) {
 			action_hand_back_done(NULL, a);
 			continue;
