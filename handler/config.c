@@ -110,6 +110,19 @@ static const struct config_key config_keys[] = {
 	{ "rebalance", "undo_after", T_DURATION, O(rebalance.undo_after_ms),
 	    0, MS(10), MS(48 * 3600) },
 
+	{ "protection", "enabled", T_BOOL, O(protection.enabled), 0, 0, 0 },
+	{ "protection", "groups", T_LIST, O(protection.groups), 0, 0, 0 },
+	{ "protection", "threshold", T_UINT, O(protection.threshold), 0,
+	    0, 100000 },
+	{ "protection", "hysteresis", T_UINT, O(protection.hysteresis), 0,
+	    0, 100000 },
+	{ "protection", "unprotected_min", T_UINT,
+	    O(protection.unprotected_min), 0, 1, 10000 },
+	{ "protection", "interval", T_DURATION, O(protection.interval_ms), 0,
+	    MS(5), MS(3600) },
+	{ "protection", "max_calls_per_minute", T_UINT,
+	    O(protection.max_calls_per_minute), 0, 1, 120 },
+
 	{ "daemon", "state_dir", T_PATH, O(daemon.state_dir), REQUIRED, 0, 0 },
 	{ "daemon", "audit_log", T_PATH, O(daemon.audit_log), REQUIRED, 0, 0 },
 	{ "daemon", "log_file", T_PATH, O(daemon.log_file), 0, 0, 0 },
@@ -128,8 +141,16 @@ static const struct config_key config_keys[] = {
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
+_Static_assert(offsetof(struct config, daemon.ngroups) ==
+    offsetof(struct config, daemon.groups) + sizeof(char **),
+    "a list's count follows it");
+_Static_assert(offsetof(struct config, protection.ngroups) ==
+    offsetof(struct config, protection.groups) + sizeof(char **),
+    "a list's count follows it");
+
 static const char *const config_sections[] = {
-	"aws", "bridge", "xmpp", "drain", "launch", "rebalance", "daemon",
+	"aws", "bridge", "xmpp", "drain", "launch", "rebalance", "protection",
+	"daemon",
 };
 #define CONFIG_NSECTIONS (sizeof(config_sections) / sizeof(config_sections[0]))
 
@@ -539,9 +560,10 @@ config_set(struct config *cfg, const struct config_key *k, const char *value,
 
 		if (config_set_list(&list, &n, value) != 0)
 			return "expected a comma-separated list of names";
-		config_free_list(cfg->daemon.groups);
-		cfg->daemon.groups = list;
-		cfg->daemon.ngroups = n;
+		/* a list field is followed by its count (asserted below) */
+		config_free_list(*(char ***)field);
+		*(char ***)field = list;
+		*(size_t *)(void *)((char *)field + sizeof(char **)) = n;
 		return NULL;
 	}
 	}
@@ -621,6 +643,12 @@ config_defaults(struct config *cfg)
 	cfg->launch.verify = CONFIG_VERIFY_BREWERY_HEALTH;
 	cfg->rebalance.drain = true;
 	cfg->rebalance.undo_after_ms = MS(15 * 60);
+	cfg->protection.enabled = false;
+	cfg->protection.threshold = 0;
+	cfg->protection.hysteresis = 2;
+	cfg->protection.unprotected_min = 1;
+	cfg->protection.interval_ms = MS(30);
+	cfg->protection.max_calls_per_minute = 10;
 	cfg->daemon.log_level = LOG_LEVEL_INFO;
 	cfg->daemon.admin_host = xstrdup("127.0.0.1");
 	cfg->daemon.admin_port = 9877;
@@ -726,6 +754,11 @@ config_validate(struct config_parse *p)
 		/* without XMPP the brewery cannot be watched */
 		cfg->launch.verify = CONFIG_VERIFY_HEALTH;
 	}
+	if (cfg->protection.enabled && cfg->protection.groups == NULL &&
+	    cfg->daemon.groups == NULL)
+		config_error(p, config_blame_line(p, "protection", "enabled"),
+		    "[protection] enabled: name the groups to steer "
+		    "([protection] groups or [daemon] groups)");
 	if (cfg->drain.poll_interval_ms > cfg->drain.max_duration_ms)
 		config_error(p, config_blame_line(p, "drain", "poll_interval"),
 		    "[drain] poll_interval: longer than max_duration");
@@ -822,5 +855,6 @@ config_free(struct config *cfg)
 	free(cfg->daemon.log_file);
 	free(cfg->daemon.admin_host);
 	config_free_list(cfg->daemon.groups);
+	config_free_list(cfg->protection.groups);
 	memset(cfg, 0, sizeof(*cfg));
 }

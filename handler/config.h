@@ -77,6 +77,17 @@ struct config_rebalance {
 	uint64_t	 undo_after_ms;
 };
 
+struct config_protection {
+	bool		 enabled;
+	char		**groups;		/* NULL: [daemon] groups */
+	size_t		 ngroups;
+	unsigned	 threshold;
+	unsigned	 hysteresis;
+	unsigned	 unprotected_min;
+	uint64_t	 interval_ms;
+	unsigned	 max_calls_per_minute;
+};
+
 struct config_daemon {
 	char		*state_dir;
 	char		*audit_log;
@@ -102,6 +113,7 @@ struct config {
 	struct config_drain	 drain;
 	struct config_launch	 launch;
 	struct config_rebalance	 rebalance;
+	struct config_protection protection;
 	struct config_daemon	 daemon;
 };
 

@@ -146,6 +146,14 @@ test_every_key(void)
 	    "[rebalance]\n"
 	    "drain = false\n"
 	    "undo_after = 20m\n"
+	    "[protection]\n"
+	    "enabled = true\n"
+	    "groups = jvb-eu\n"
+	    "threshold = 5\n"
+	    "hysteresis = 3\n"
+	    "unprotected_min = 2\n"
+	    "interval = 45s\n"
+	    "max_calls_per_minute = 4\n"
 	    "[daemon]\n"
 	    "state_dir = /tmp/state\n"
 	    "audit_log = /tmp/audit.jsonl\n"
@@ -195,6 +203,14 @@ test_every_key(void)
 	test_assert_int(cfg.launch.on_timeout, CONFIG_CONTINUE);
 	test_assert_int(cfg.launch.verify, CONFIG_VERIFY_BREWERY_HEALTH);
 	test_assert(!cfg.rebalance.drain);
+	test_assert(cfg.protection.enabled);
+	test_assert_int(cfg.protection.ngroups, 1);
+	test_assert_str(cfg.protection.groups[0], "jvb-eu");
+	test_assert_int(cfg.protection.threshold, 5);
+	test_assert_int(cfg.protection.hysteresis, 3);
+	test_assert_int(cfg.protection.unprotected_min, 2);
+	test_assert_int(cfg.protection.interval_ms, 45000);
+	test_assert_int(cfg.protection.max_calls_per_minute, 4);
 	test_assert_int(cfg.rebalance.undo_after_ms, 20 * 60 * 1000);
 	test_assert_str(cfg.daemon.state_dir, "/tmp/state");
 	test_assert_str(cfg.daemon.audit_log, "/tmp/audit.jsonl");
@@ -261,6 +277,8 @@ test_errors(void)
 	    "region: key outside any section");
 	expect_error(MINIMAL "[daemon]\nlog_level = loud\n", 8,
 	    "expected debug, info");
+	expect_error(MINIMAL "[protection]\nenabled = true\n", 8,
+	    "[protection] enabled: name the groups to steer");
 	expect_error(MINIMAL "[xmpp]\ntls = maybe\n", 8,
 	    "[xmpp] tls: \"maybe\": expected required or off");
 	{

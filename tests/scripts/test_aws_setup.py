@@ -178,10 +178,26 @@ class AwsSetupTest(unittest.TestCase):
         policy = json.loads(a["Policy"])
         allow = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
         role_arn = "arn:aws:iam::%s:role/%s" % (self.emu.account_id, ROLE)
+        ec2_rule = "jvb-lifecycled-ec2-" + QUEUE
+        ec2_rule_arn = "arn:aws:events:%s:%s:rule/%s" % (
+            self.emu.region, self.emu.account_id, ec2_rule)
         self.assertEqual(allow, [{
             "Sid": "HooksPublish", "Effect": "Allow",
             "Principal": {"AWS": role_arn}, "Action": "sqs:SendMessage",
-            "Resource": self.qarn}])
+            "Resource": self.qarn}, {
+            "Sid": "EventBridgePublish", "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": self.qarn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": [ec2_rule_arn]}}}])
+        # EC2's spot warnings and rebalance recommendations reach the queue
+        # too (spot reclaims skip lifecycle hooks)
+        r = self.events.describe_rule(Name=ec2_rule)
+        self.assertEqual(json.loads(r["EventPattern"]), {
+            "source": ["aws.ec2"], "detail-type": [
+                "EC2 Spot Instance Interruption Warning",
+                "EC2 Instance Rebalance Recommendation"]})
+        targets = self.events.list_targets_by_rule(Rule=ec2_rule)["Targets"]
+        self.assertEqual([t["Arn"] for t in targets], [self.qarn])
 
         # The role Auto Scaling assumes, allowed to publish to that queue.
         role = self.iam.get_role(RoleName=ROLE)["Role"]
@@ -273,8 +289,14 @@ class AwsSetupTest(unittest.TestCase):
         self.assertEqual(len(allow), 1)
         self.assertEqual(allow[0]["Principal"],
                          {"Service": "events.amazonaws.com"})
+        ec2 = self.events.describe_rule(Name="jvb-lifecycled-ec2-" + QUEUE)
         self.assertEqual(allow[0]["Condition"]["ArnEquals"]["aws:SourceArn"],
-                         [r["Arn"]])
+                         [r["Arn"], ec2["Arn"]])
+
+        # --no-ec2-events takes that rule away again
+        self.run_setup("--target", "eventbridge", "--no-ec2-events")
+        with self.assertRaises(self.events.exceptions.ResourceNotFoundException):
+            self.events.describe_rule(Name="jvb-lifecycled-ec2-" + QUEUE)
 
         hooks = self.hooks()
         self.assertEqual(set(hooks), {TERM, LAUNCH})
