@@ -212,19 +212,58 @@ asg_parse_hooks(const char *body, size_t len, struct asg_hooks_result *ret)
 	return 0;
 }
 
+static void
+asg_instance_clear(struct asg_instance *in)
+{
+	free((char *)in->instance_id);
+	free((char *)in->group);
+	free((char *)in->lifecycle_state);
+	free((char *)in->health_status);
+	free((char *)in->availability_zone);
+}
+
 void
 asg_instances_result_finish(struct asg_instances_result *res)
 {
 	size_t i;
 
-	for (i = 0; i < res->n; i++) {
-		free((char *)res->inst[i].instance_id);
-		free((char *)res->inst[i].group);
-		free((char *)res->inst[i].lifecycle_state);
-		free((char *)res->inst[i].health_status);
-	}
+	for (i = 0; i < res->n; i++)
+		asg_instance_clear(&res->inst[i]);
 	free(res->inst);
 	memset(res, 0, sizeof(*res));
+}
+
+static bool
+asg_bool(const struct xml_node *n, const char *path)
+{
+	const char *s = xml_path_text(n, path);
+
+	return s != NULL && strcmp(s, "true") == 0;
+}
+
+/*
+ * Append the instance described by member m (an AutoScalingInstances or
+ * Instances member) unless its id is malformed or the list is full.
+ * group: the group's name when m does not carry it.
+ */
+static void
+asg_add_instance(struct asg_instance **list, size_t *n,
+    const struct xml_node *m, const char *group)
+{
+	struct asg_instance *in;
+	const char *id = xml_path_text(m, "InstanceId");
+
+	if (!query_instance_id_ok(id) || *n >= ASG_MAX_INSTANCES)
+		return;
+	*list = xreallocarray(*list, *n + 1, sizeof(**list));
+	in = &(*list)[(*n)++];
+	in->instance_id = xstrdup(id);
+	in->group = group != NULL ? xstrdup(group) :
+	    asg_text(m, "AutoScalingGroupName");
+	in->lifecycle_state = asg_text(m, "LifecycleState");
+	in->health_status = asg_text(m, "HealthStatus");
+	in->availability_zone = asg_text(m, "AvailabilityZone");
+	in->protected_from_scale_in = asg_bool(m, "ProtectedFromScaleIn");
 }
 
 int
@@ -234,7 +273,6 @@ asg_parse_instances(const char *body, size_t len,
 	struct asg_instances_result res;
 	struct xml_node *root;
 	const struct xml_node *list, *m;
-	const char *prot;
 
 	if (xml_parse(body, len, &root) < 0)
 		return -EPROTO;
@@ -245,26 +283,65 @@ asg_parse_instances(const char *body, size_t len,
 	memset(&res, 0, sizeof(res));
 	list = xml_path(root, "DescribeAutoScalingInstancesResult/"
 	    "AutoScalingInstances");
-	for (m = xml_child(list, "member"); m != NULL; m = xml_next(m)) {
-		struct asg_instance *in;
-		const char *id = xml_path_text(m, "InstanceId");
-
-		if (!query_instance_id_ok(id) ||
-		    res.n >= ASG_MAX_INSTANCES)
-			continue;
-		res.inst = xreallocarray(res.inst, res.n + 1,
-		    sizeof(*res.inst));
-		in = &res.inst[res.n++];
-		in->instance_id = xstrdup(id);
-		in->group = asg_text(m, "AutoScalingGroupName");
-		in->lifecycle_state = asg_text(m, "LifecycleState");
-		in->health_status = asg_text(m, "HealthStatus");
-		prot = xml_path_text(m, "ProtectedFromScaleIn");
-		in->protected_from_scale_in = prot != NULL &&
-		    strcmp(prot, "true") == 0;
-	}
+	for (m = xml_child(list, "member"); m != NULL; m = xml_next(m))
+		asg_add_instance(&res.inst, &res.n, m, NULL);
 	xml_free(root);
 	*ret = res;
+	return 0;
+}
+
+void
+asg_group_finish(struct asg_group *g)
+{
+	size_t i;
+
+	free((char *)g->name);
+	for (i = 0; i < g->n; i++)
+		asg_instance_clear(&g->inst[i]);
+	free(g->inst);
+	memset(g, 0, sizeof(*g));
+}
+
+int
+asg_parse_group(const char *body, size_t len, const char *group,
+    struct asg_group *ret)
+{
+	struct asg_group g;
+	struct xml_node *root;
+	const struct xml_node *list, *m, *im;
+	const char *name;
+
+	if (xml_parse(body, len, &root) < 0)
+		return -EPROTO;
+	if (strcmp(root->name, "DescribeAutoScalingGroupsResponse") != 0) {
+		xml_free(root);
+		return -EPROTO;
+	}
+	list = xml_path(root, "DescribeAutoScalingGroupsResult/"
+	    "AutoScalingGroups");
+	/* We ask for one name; anything else in the answer is ignored. */
+	for (m = xml_child(list, "member"); m != NULL; m = xml_next(m)) {
+		name = xml_path_text(m, "AutoScalingGroupName");
+		if (name != NULL && group != NULL && strcmp(name, group) == 0)
+			break;
+	}
+	if (m == NULL || !asg_group_ok(group)) {
+		xml_free(root);
+		return -ENOENT;
+	}
+	memset(&g, 0, sizeof(g));
+	g.name = xstrdup(group);
+	g.min_size = asg_uint(m, "MinSize");
+	g.max_size = asg_uint(m, "MaxSize");
+	g.desired_capacity = asg_uint(m, "DesiredCapacity");
+	g.new_instances_protected = asg_bool(m,
+	    "NewInstancesProtectedFromScaleIn");
+	g.capacity_rebalance = asg_bool(m, "CapacityRebalance");
+	for (im = xml_child(xml_child(m, "Instances"), "member"); im != NULL;
+	    im = xml_next(im))
+		asg_add_instance(&g.inst, &g.n, im, group);
+	xml_free(root);
+	*ret = g;
 	return 0;
 }
 
@@ -309,8 +386,8 @@ asg_parse_error(struct aws_error *err, struct aws_call *call,
 }
 
 static struct aws_call *
-asg_send(struct aws *a, const char *op, struct buf *body,
-    request_done_cb done, void *ctx)
+asg_send_ctx(struct aws *a, const char *op, struct buf *body,
+    request_done_cb done, request_free_cb free_ctx, void *ctx)
 {
 	struct request_params p;
 	struct aws_call *call;
@@ -321,9 +398,16 @@ asg_send(struct aws *a, const char *op, struct buf *body,
 	p.content_type = QUERY_CONTENT_TYPE;
 	p.body = body->data;
 	p.body_len = body->len;
-	call = request_start(a, &p, done, free, ctx);
+	call = request_start(a, &p, done, free_ctx, ctx);
 	buf_finish(body);
 	return call;
+}
+
+static struct aws_call *
+asg_send(struct aws *a, const char *op, struct buf *body,
+    request_done_cb done, void *ctx)
+{
+	return asg_send_ctx(a, op, body, done, free, ctx);
 }
 
 struct aws_call *
@@ -402,4 +486,134 @@ asg_describe_instances(struct aws *a, const char *const *ids, size_t n,
 	query_add(&b, "MaxRecords", "50");
 	return asg_send(a, "DescribeAutoScalingInstances", &b,
 	    asg_instances_done, ctx);
+}
+
+/*
+ * A member that left the group is a race the caller can act on (read the
+ * membership again), not a bug: tell it apart.
+ */
+struct asg_protect_ctx {
+	aws_done_cb	 cb;
+	void		*arg;
+};
+
+static void
+asg_protect_done(struct aws_call *call, const struct aws_error *err,
+    const struct http_response *resp, void *arg)
+{
+	struct asg_protect_ctx *ctx = arg;
+	struct aws_error e;
+
+	(void)call;
+	(void)resp;
+	if (err == NULL) {
+		ctx->cb(NULL, ctx->arg);
+		return;
+	}
+	e = *err;
+	if (e.kind == AWS_ERR_SERVICE &&
+	    strcmp(e.code, "ValidationError") == 0 &&
+	    strstr(e.message, "is not part of Auto Scaling group") != NULL)
+		e.cls = AWS_CLASS_UNKNOWN_INSTANCE;
+	ctx->cb(&e, ctx->arg);
+}
+
+struct aws_call *
+asg_set_protection(struct aws *a, const char *group,
+    const char *const *instance_ids, size_t n, bool protect,
+    aws_done_cb cb, void *arg)
+{
+	struct asg_protect_ctx *ctx = xmalloc(sizeof(*ctx));
+	struct aws_error err;
+	struct buf b;
+	size_t i;
+	bool ok = asg_group_ok(group) && instance_ids != NULL && n >= 1 &&
+	    n <= ASG_MAX_IDS;
+
+	ctx->cb = cb;
+	ctx->arg = arg;
+	for (i = 0; ok && i < n; i++)
+		ok = query_instance_id_ok(instance_ids[i]);
+	if (!ok) {
+		error_set(&err, AWS_ERR_INVALID, AWS_CLASS_OTHER,
+		    "InvalidArgument", "SetInstanceProtection: need a group "
+		    "and 1 to %d well-formed instance ids", ASG_MAX_IDS);
+		return request_fail(a, "SetInstanceProtection", &err,
+		    asg_protect_done, free, ctx);
+	}
+	buf_init(&b);
+	query_init(&b, "SetInstanceProtection", ASG_VERSION);
+	query_add(&b, "AutoScalingGroupName", group);
+	query_add_list(&b, "InstanceIds.member", instance_ids, n);
+	query_add(&b, "ProtectedFromScaleIn", protect ? "true" : "false");
+	return asg_send(a, "SetInstanceProtection", &b, asg_protect_done,
+	    ctx);
+}
+
+struct asg_group_ctx {
+	asg_group_cb	 cb;
+	void		*arg;
+	char		*group;		/* owned */
+};
+
+static void
+asg_group_ctx_free(void *arg)
+{
+	struct asg_group_ctx *ctx = arg;
+
+	free(ctx->group);
+	free(ctx);
+}
+
+static void
+asg_group_done(struct aws_call *call, const struct aws_error *err,
+    const struct http_response *resp, void *arg)
+{
+	struct asg_group_ctx *ctx = arg;
+	struct asg_group g;
+	struct aws_error perr;
+	int r;
+
+	if (err != NULL) {
+		ctx->cb(err, NULL, ctx->arg);
+		return;
+	}
+	r = asg_parse_group(resp->body, resp->body_len, ctx->group, &g);
+	if (r == -ENOENT) {
+		ctx->cb(NULL, NULL, ctx->arg);
+		return;
+	}
+	if (r < 0) {
+		asg_parse_error(&perr, call, resp,
+		    "DescribeAutoScalingGroups");
+		ctx->cb(&perr, NULL, ctx->arg);
+		return;
+	}
+	ctx->cb(NULL, &g, ctx->arg);
+	asg_group_finish(&g);
+}
+
+struct aws_call *
+asg_describe_group(struct aws *a, const char *group, asg_group_cb cb,
+    void *arg)
+{
+	struct asg_group_ctx *ctx = xmalloc(sizeof(*ctx));
+	struct aws_error err;
+	struct buf b;
+
+	ctx->cb = cb;
+	ctx->arg = arg;
+	ctx->group = NULL;
+	if (!asg_group_ok(group)) {
+		error_set(&err, AWS_ERR_INVALID, AWS_CLASS_OTHER,
+		    "InvalidArgument", "DescribeAutoScalingGroups: bad group");
+		return request_fail(a, "DescribeAutoScalingGroups", &err,
+		    asg_group_done, asg_group_ctx_free, ctx);
+	}
+	ctx->group = xstrdup(group);
+	buf_init(&b);
+	query_init(&b, "DescribeAutoScalingGroups", ASG_VERSION);
+	query_add(&b, "AutoScalingGroupNames.member.1", group);
+	return asg_send_ctx(a, "DescribeAutoScalingGroups", &b,
+	    asg_group_done, asg_group_ctx_free, ctx);
 }

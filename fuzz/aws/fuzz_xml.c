@@ -1,6 +1,7 @@
 /*
  * The Query API answers: the XML tree and the DescribeInstances,
- * DescribeLifecycleHooks and DescribeAutoScalingInstances parsers.
+ * DescribeLifecycleHooks, DescribeAutoScalingInstances and
+ * DescribeAutoScalingGroups parsers.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -40,6 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ec2_instances_result e;
 	struct asg_hooks_result h;
 	struct asg_instances_result a;
+	struct asg_group g;
 	size_t i, j;
 
 	if (xml_parse(s, size, &root) == 0) {
@@ -77,8 +79,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_check_text(a.inst[i].group);
 			fuzz_check_text(a.inst[i].lifecycle_state);
 			fuzz_check_text(a.inst[i].health_status);
+			fuzz_check_text(a.inst[i].availability_zone);
 		}
 		asg_instances_result_finish(&a);
+	}
+	if (asg_parse_group(s, size, "jvb", &g) == 0) {
+		if (g.name == NULL || strcmp(g.name, "jvb") != 0)
+			abort();
+		for (i = 0; i < g.n; i++) {
+			check_id(g.inst[i].instance_id);
+			if (g.inst[i].group == NULL ||
+			    strcmp(g.inst[i].group, "jvb") != 0)
+				abort();
+			fuzz_check_text(g.inst[i].lifecycle_state);
+			fuzz_check_text(g.inst[i].health_status);
+			fuzz_check_text(g.inst[i].availability_zone);
+		}
+		asg_group_finish(&g);
 	}
 	return 0;
 }

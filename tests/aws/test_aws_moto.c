@@ -7,7 +7,8 @@
  *   JL_TEST_HOOK, JL_TEST_TOKEN, JL_TEST_INSTANCE, JL_TEST_IDS (comma
  *   separated), JL_TEST_RESULT, JL_TEST_RECEIPT, JL_TEST_WAIT,
  *   JL_TEST_VISIBILITY, JL_TEST_MAX_ATTEMPTS, JL_TEST_BUDGET_MS,
- *   JL_TEST_REFRESH_MARGIN_MS, JL_TEST_DURATION_MS, JL_TEST_DELETE.
+ *   JL_TEST_REFRESH_MARGIN_MS, JL_TEST_DURATION_MS, JL_TEST_DELETE,
+ *   JL_TEST_PROTECT (1 or 0, for "protect").
  * Output lines (stdout): "attempt op=.. n=.. err=.." from the observer,
  * then the scenario's result lines, "error ..." lines for failures, and
  * "elapsed_ms=N".  Logs (stderr) are at debug level so that the driver
@@ -187,6 +188,35 @@ print_asg_instances(const struct aws_error *err, const struct asg_instance *in,
 }
 
 static void
+print_group(const struct aws_error *err, const struct asg_group *g, void *arg)
+{
+	size_t i;
+
+	if (err != NULL)
+		print_error("DescribeAutoScalingGroups", err);
+	else if (g == NULL)
+		printf("group none\n");
+	else {
+		printf("group name=%s min=%u max=%u desired=%u "
+		    "new_protected=%d rebalance=%d n=%zu\n", g->name,
+		    g->min_size, g->max_size, g->desired_capacity,
+		    g->new_instances_protected, g->capacity_rebalance, g->n);
+		for (i = 0; i < g->n; i++)
+			printf("member id=%s group=%s state=%s health=%s "
+			    "zone=%s protected=%d\n", g->inst[i].instance_id,
+			    g->inst[i].group ? g->inst[i].group : "-",
+			    g->inst[i].lifecycle_state ?
+			    g->inst[i].lifecycle_state : "-",
+			    g->inst[i].health_status ?
+			    g->inst[i].health_status : "-",
+			    g->inst[i].availability_zone ?
+			    g->inst[i].availability_zone : "-",
+			    g->inst[i].protected_from_scale_in);
+	}
+	finish_one();
+}
+
+static void
 ec2_cb(const struct aws_error *err, const struct ec2_instance *in, size_t n,
     void *arg)
 {
@@ -312,7 +342,15 @@ start(const char *scenario)
 	else if (strcmp(scenario, "asg-instances") == 0) {
 		n = split_ids(ids, 64);
 		asg_describe_instances(aws, ids, n, print_asg_instances, NULL);
-	} else if (strcmp(scenario, "ec2") == 0) {
+	} else if (strcmp(scenario, "protect") == 0) {
+		n = split_ids(ids, 64);
+		asg_set_protection(aws, env("JL_TEST_GROUP"), ids, n,
+		    env_uint("JL_TEST_PROTECT", 1) != 0, done_cb,
+		    "SetInstanceProtection");
+	} else if (strcmp(scenario, "group") == 0)
+		asg_describe_group(aws, env("JL_TEST_GROUP"), print_group,
+		    NULL);
+	else if (strcmp(scenario, "ec2") == 0) {
 		n = split_ids(ids, 64);
 		ec2_describe_instances(aws, ids, n, ec2_cb, NULL);
 	} else if (strcmp(scenario, "stream") == 0) {

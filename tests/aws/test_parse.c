@@ -373,6 +373,86 @@ test_asg_parse(void)
 }
 
 static void
+test_asg_parse_group(void)
+{
+	struct asg_group g;
+	size_t len;
+	char *body = load("asg_describe_group.xml", &len);
+	const char *odd =
+	    "<DescribeAutoScalingGroupsResponse>"
+	    "<DescribeAutoScalingGroupsResult><AutoScalingGroups><member><AutoScalingGroupName>other"
+	    "</AutoScalingGroupName><Instances><member><InstanceId>"
+	    "i-0123456789abcdef9</InstanceId></member></Instances></member>"
+	    "<member><AutoScalingGroupName>jvb</AutoScalingGroupName>"
+	    "<MinSize>-1</MinSize><MaxSize>99999999999999999999</MaxSize>"
+	    "<NewInstancesProtectedFromScaleIn>TRUE"
+	    "</NewInstancesProtectedFromScaleIn>"
+	    "<CapacityRebalance>true</CapacityRebalance><Instances>"
+	    "<member><InstanceId>i-0123456789abcdef0</InstanceId>"
+	    "<AvailabilityZone>eu-west-1a&#10;x</AvailabilityZone>"
+	    "<ProtectedFromScaleIn>true</ProtectedFromScaleIn></member>"
+	    "<member><InstanceId>../etc</InstanceId></member>"
+	    "<member><InstanceId>i-0123456789abcdef1</InstanceId>"
+	    "<ProtectedFromScaleIn>1</ProtectedFromScaleIn></member>"
+	    "</Instances></member></AutoScalingGroups>"
+	    "</DescribeAutoScalingGroupsResult>"
+	    "</DescribeAutoScalingGroupsResponse>";
+	const char *none = "<DescribeAutoScalingGroupsResponse>"
+	    "<DescribeAutoScalingGroupsResult><AutoScalingGroups/>"
+	    "</DescribeAutoScalingGroupsResult>"
+	    "</DescribeAutoScalingGroupsResponse>";
+
+	/* captured: one member terminating, one protected, one plain */
+	test_assert_int(asg_parse_group(body, len, "jvb", &g), 0);
+	test_assert_str(g.name, "jvb");
+	test_assert_int(g.min_size, 0);
+	test_assert_int(g.max_size, 13);
+	test_assert_int(g.desired_capacity, 2);
+	test_assert(!g.new_instances_protected);
+	test_assert(!g.capacity_rebalance);
+	test_assert_int(g.n, 3);
+	test_assert_str(g.inst[0].instance_id, "i-31abdb57a588e852f");
+	test_assert_str(g.inst[0].group, "jvb");
+	test_assert_str(g.inst[0].lifecycle_state, "Terminating:Wait");
+	test_assert_str(g.inst[0].health_status, "Healthy");
+	test_assert_str(g.inst[0].availability_zone, "us-east-1d");
+	test_assert(!g.inst[0].protected_from_scale_in);
+	test_assert_str(g.inst[1].lifecycle_state, "InService");
+	test_assert(g.inst[1].protected_from_scale_in);
+	test_assert(!g.inst[2].protected_from_scale_in);
+	asg_group_finish(&g);
+	test_assert_int(asg_parse_group(body, len, "other", &g), -ENOENT);
+	test_assert_int(asg_parse_group(body, len, NULL, &g), -ENOENT);
+	test_assert_int(asg_parse_group(body, len / 2, "jvb", &g), -EPROTO);
+	free(body);
+
+	/* the wrong answer for the operation */
+	body = load("asg_describe_instances.xml", &len);
+	test_assert_int(asg_parse_group(body, len, "jvb", &g), -EPROTO);
+	free(body);
+	/* no such group: an empty list */
+	test_assert_int(asg_parse_group(none, strlen(none), "jvb", &g),
+	    -ENOENT);
+
+	/* only the named group counts; odd fields are dropped, not trusted */
+	test_assert_int(asg_parse_group(odd, strlen(odd), "jvb", &g), 0);
+	test_assert_int(g.n, 2);	/* the bad id is dropped */
+	test_assert_str(g.inst[0].instance_id, "i-0123456789abcdef0");
+	test_assert(g.inst[0].availability_zone == NULL); /* newline */
+	test_assert(g.inst[0].lifecycle_state == NULL);
+	test_assert(g.inst[0].protected_from_scale_in);
+	test_assert_str(g.inst[1].instance_id, "i-0123456789abcdef1");
+	/* only "true" is true */
+	test_assert(!g.inst[1].protected_from_scale_in);
+	test_assert_int(g.min_size, 0);
+	test_assert_int(g.max_size, 0);
+	test_assert_int(g.desired_capacity, 0);
+	test_assert(!g.new_instances_protected);
+	test_assert(g.capacity_rebalance);
+	asg_group_finish(&g);
+}
+
+static void
 test_sqs_parse(void)
 {
 	struct sqs_receive_result r;
@@ -462,6 +542,7 @@ main(void)
 	test_run(test_error_shapes);
 	test_run(test_ec2_parse);
 	test_run(test_asg_parse);
+	test_run(test_asg_parse_group);
 	test_run(test_sqs_parse);
 	return 0;
 }
