@@ -351,6 +351,97 @@ class MotoTest(unittest.TestCase):
             self.assertEqual(got[i]["health"], "Healthy")
             self.assertEqual(got[i]["protected"], "0")
 
+    def test_asg_set_protection(self):
+        env, akid = self.session_env(JL_TEST_IDS=self.ids[0])
+        out, _ = self.run_c("protect", env)
+        self.assertIn("ok op=SetInstanceProtection", out)
+        self.assertEqual(self.emu.protection(GROUP),
+                         {self.ids[0]: True, self.ids[1]: False})
+        (call,) = self.emu.calls("SetInstanceProtection")
+        self.assertEqual((call["status"], call["access_key"],
+                          call["session_token"]), (200, akid, True))
+        self.assertEqual(call["params"], {
+            "Action": "SetInstanceProtection", "Version": "2011-01-01",
+            "AutoScalingGroupName": GROUP,
+            "InstanceIds.member.1": self.ids[0],
+            "ProtectedFromScaleIn": "true"})
+        # what the daemon set steers the group's next scale-in
+        self.assertEqual(self.emu.scale_in_choice(GROUP), self.ids[1])
+
+        env.update(JL_TEST_IDS=",".join(self.ids), JL_TEST_PROTECT="0")
+        self.emu.inject_fault("SetInstanceProtection", 1, kind="throttle")
+        out, _ = self.run_c("protect", env)
+        self.assertEqual(self.attempts(out, "SetInstanceProtection"),
+                         ["Throttling", "none"])
+        self.assertEqual(self.emu.protection(GROUP),
+                         {self.ids[0]: False, self.ids[1]: False})
+        params = self.emu.calls("SetInstanceProtection")[-1]["params"]
+        self.assertEqual(params["ProtectedFromScaleIn"], "false")
+        self.assertEqual([params["InstanceIds.member.1"],
+                          params["InstanceIds.member.2"]], self.ids)
+
+    def test_asg_set_protection_refusals(self):
+        # an instance that left the group: told apart, not retried
+        action = self.emu.scale_in(GROUP, self.ids[1])
+        self.emu.sim.complete(GROUP, HOOK, token=action.token,
+                              result="CONTINUE")
+        out, _ = self.run_c("protect", self.user_env(
+            JL_TEST_IDS=",".join(self.ids)))
+        e = self.one_error(out)
+        self.assertEqual((e["class"], e["code"], e["attempts"]),
+                         ("unknown-instance", "ValidationError", "1"))
+        self.assertEqual(self.emu.protection(GROUP), {self.ids[0]: False})
+        # refused before sending: no id, a malformed id, more than 50
+        self.emu.clear_calls()
+        for ids in ("", "i-nothex", ",".join([self.ids[0]] * 51)):
+            out, _ = self.run_c("protect", self.user_env(JL_TEST_IDS=ids))
+            e = self.one_error(out)
+            self.assertEqual((e["kind"], e["attempts"]), ("invalid", "0"),
+                             ids)
+        out, _ = self.run_c("protect", self.user_env(
+            JL_TEST_IDS=self.ids[0], JL_TEST_GROUP="bad\x01group"))
+        self.assertEqual(self.one_error(out)["kind"], "invalid")
+        self.assertEqual(self.emu.calls("SetInstanceProtection"), [])
+
+    def test_asg_describe_group(self):
+        self.emu.set_protection(GROUP, [self.ids[1]])
+        action = self.emu.scale_in(GROUP, self.ids[0])
+        env, _ = self.session_env()
+        out, _ = self.run_c("group", env)
+        g = self.fields(self.lines(out, "group ")[0])
+        self.assertEqual(g, {"name": GROUP, "min": "0", "max": "12",
+                             "desired": "1", "new_protected": "0",
+                             "rebalance": "0", "n": "2"})
+        got = {self.fields(ln)["id"]: self.fields(ln)
+               for ln in self.lines(out, "member ")}
+        self.assertEqual(set(got), set(self.ids))
+        zones = {i: self.emu.sim.ec2.get_instance(i).placement.zone
+                 for i in self.ids}
+        for i in self.ids:
+            self.assertEqual(got[i]["group"], GROUP)
+            self.assertEqual(got[i]["health"], "Healthy")
+            self.assertEqual(got[i]["zone"], zones[i])
+        self.assertEqual((got[self.ids[0]]["state"],
+                          got[self.ids[0]]["protected"]),
+                         ("Terminating:Wait", "0"))
+        self.assertEqual((got[self.ids[1]]["state"],
+                          got[self.ids[1]]["protected"]),
+                         ("InService", "1"))
+        self.assertEqual(action.instance_id, self.ids[0])
+        (call,) = self.emu.calls("DescribeAutoScalingGroups")
+        self.assertEqual(call["params"]["AutoScalingGroupNames.member.1"],
+                         GROUP)
+        # an unknown group is an answer, not an error
+        out, _ = self.run_c("group", self.user_env(JL_TEST_GROUP="nope"))
+        self.assertEqual(self.lines(out, "group "), ["group none"])
+        self.assertEqual(self.lines(out, "error "), [])
+        # retried like the others
+        self.emu.inject_fault("DescribeAutoScalingGroups", 1, kind="500")
+        out, _ = self.run_c("group", self.user_env())
+        self.assertEqual(self.attempts(out, "DescribeAutoScalingGroups"),
+                         ["InternalFailure", "none"])
+        self.assertEqual(len(self.lines(out, "member ")), 2)
+
     # -- EC2 ------------------------------------------------------------------
 
     def test_ec2_describe_instances(self):

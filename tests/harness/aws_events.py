@@ -12,9 +12,16 @@ body and delivers it.  Shapes follow docs/aws-wire.md section 1:
 - eventbridge_event():  an EventBridge event as an SQS rule target receives it
 - lifecycle_event_detail(): the "detail" of the Auto Scaling lifecycle event
 
-Other EventBridge events (spot interruption warnings, rebalance
-recommendations, instance state changes) are eventbridge_event() with their
-own source, detail-type and detail.
+EC2's own events, as an EventBridge rule with an SQS target delivers them:
+
+- spot_interruption_event(): "EC2 Spot Instance Interruption Warning"
+- rebalance_recommendation_event(): "EC2 Instance Rebalance Recommendation"
+- instance_state_event(): "EC2 Instance State-change Notification"
+
+Their resources differ on purpose: the Spot warning names the instance as
+arn:aws:ec2:<availability zone>:instance/<id> (no account, a zone where the
+region goes), which is what EC2 really sends (the EC2 user guide calls it
+out); the others use the ordinary instance ARN.
 """
 
 import base64
@@ -168,6 +175,62 @@ def eventbridge_event(*, source, detail_type, detail, account_id, region, t,
         "resources": list(resources),
         "detail": detail,
     }
+
+
+EC2_SOURCE = "aws.ec2"
+SPOT_INTERRUPTION_DETAIL_TYPE = "EC2 Spot Instance Interruption Warning"
+REBALANCE_DETAIL_TYPE = "EC2 Instance Rebalance Recommendation"
+STATE_CHANGE_DETAIL_TYPE = "EC2 Instance State-change Notification"
+SPOT_ACTIONS = ("terminate", "stop", "hibernate")
+EC2_STATES = ("pending", "running", "stopping", "stopped", "shutting-down",
+              "terminated")
+
+
+def instance_arn(*, region, account_id, instance_id):
+    return "arn:aws:ec2:%s:%s:instance/%s" % (region, account_id,
+                                              instance_id)
+
+
+def spot_instance_arn(*, availability_zone, instance_id):
+    """The Spot warning's own form: zone instead of region, no account."""
+    return "arn:aws:ec2:%s:instance/%s" % (availability_zone, instance_id)
+
+
+def spot_interruption_event(*, instance_id, instance_action,
+                            availability_zone, account_id, region, t,
+                            event_id=None):
+    if instance_action not in SPOT_ACTIONS:
+        raise ValueError("instance-action must be one of %s"
+                         % ", ".join(SPOT_ACTIONS))
+    return eventbridge_event(
+        source=EC2_SOURCE, detail_type=SPOT_INTERRUPTION_DETAIL_TYPE,
+        detail={"instance-id": instance_id,
+                "instance-action": instance_action},
+        account_id=account_id, region=region, t=t, event_id=event_id,
+        resources=[spot_instance_arn(availability_zone=availability_zone,
+                                     instance_id=instance_id)])
+
+
+def rebalance_recommendation_event(*, instance_id, account_id, region, t,
+                                   event_id=None):
+    return eventbridge_event(
+        source=EC2_SOURCE, detail_type=REBALANCE_DETAIL_TYPE,
+        detail={"instance-id": instance_id},
+        account_id=account_id, region=region, t=t, event_id=event_id,
+        resources=[instance_arn(region=region, account_id=account_id,
+                                instance_id=instance_id)])
+
+
+def instance_state_event(*, instance_id, state, account_id, region, t,
+                         event_id=None):
+    if state not in EC2_STATES:
+        raise ValueError("state must be one of %s" % ", ".join(EC2_STATES))
+    return eventbridge_event(
+        source=EC2_SOURCE, detail_type=STATE_CHANGE_DETAIL_TYPE,
+        detail={"instance-id": instance_id, "state": state},
+        account_id=account_id, region=region, t=t, event_id=event_id,
+        resources=[instance_arn(region=region, account_id=account_id,
+                                instance_id=instance_id)])
 
 
 def serialize_compact(obj):

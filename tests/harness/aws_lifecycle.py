@@ -22,10 +22,46 @@ what AWS does (docs/aws-wire.md section 3):
   "with instance ID <i>") for an unknown, finished or mismatched action.
 
 install_patches() puts CompleteLifecycleAction, RecordLifecycleActionHeartbeat
-and a PutLifecycleHook / DeleteLifecycleHook that know about the simulator on
-moto's AutoScalingResponse; they act on the simulator made active with
-set_active().  Only one simulator is active per process (moto's backends are
-process-wide anyway).
+and a PutLifecycleHook / DeleteLifecycleHook / SetInstanceProtection that know
+about the simulator on moto's AutoScalingResponse; they act on the simulator
+made active with set_active().  Only one simulator is active per process
+(moto's backends are process-wide anyway).
+
+EC2's side of Spot instances and the group's scale-in choice:
+
+- spot_interruption(): the "EC2 Spot Instance Interruption Warning" event on a
+  queue, then, reclaim_after seconds later, EC2 takes the instance back
+  without asking anyone: it is terminated (or stopped, for instance-action
+  stop/hibernate), whatever lifecycle action is still waiting for it (those
+  end in state "instance_gone", result None, result_source "reclaimed").
+  With terminate_hook=True the group also starts a terminate lifecycle action
+  for the instance terminate_hook_after seconds after the warning (what
+  Capacity Rebalancing or the group's own health check does), so a consumer
+  sees both.  Notices are Ec2Notice records (spot_notice(), reclaimed_at(),
+  wait_reclaim()).
+- rebalance_recommendation(): the "EC2 Instance Rebalance Recommendation"
+  event; optionally the same delayed terminate action.
+- scale_in() without an instance id chooses like the group's Default
+  termination policy: never a protected instance; among the unprotected
+  InService ones, the Availability Zone with the most instances first (ties:
+  the zone name), then the oldest launch (ties: the order the group launched
+  them).  AWS breaks the last ties by the next billing hour, then at random;
+  the simulator stays deterministic.  All launches share one launch template
+  version here, so the "oldest launch template" step never decides.
+  When every InService instance is protected it raises ScaleInBlocked (AWS
+  would lower the desired capacity and wait until protection is lifted; the
+  simulator does not model that deferred scale-in).
+- SetInstanceProtection over HTTP is moto's own (it sets the
+  protected_from_scale_in that scale_in() reads), with AWS's validation added:
+  an unknown group or an instance outside the group is a ValidationError
+  ("The instance <id> is not part of Auto Scaling group <group>.") and
+  changes nothing; more than 50 ids are refused.  protection(group) reads it.
+
+Spot-driven terminations ignore scale-in protection (AWS: protection does not
+guard against Spot interruptions; the rebalance case is modelled the same
+way).  When a Spot-driven departure takes an instance out of the group, the
+desired capacity is lowered by one, unless replace=True: then the group
+launches a replacement at once (through the launching hooks, if any).
 
 Simplifications, on purpose: ABANDON on a launch terminates the instance and
 lowers the desired capacity instead of launching a replacement (call launch()
@@ -34,8 +70,12 @@ ABANDON on one cancels the others (state "cancelled").
 """
 
 import dataclasses
+import heapq
+import itertools
+import sys
 import threading
 import time
+import traceback
 import uuid
 
 from moto.autoscaling.exceptions import ValidationError
@@ -54,7 +94,14 @@ HEARTBEAT_DEFAULT = 3600
 TICK = 0.1  # upper bound of the timer's sleep, seconds
 
 RESULTS = ("CONTINUE", "ABANDON")
-STATES = ("waiting", "completed", "timed_out", "cancelled")
+END_STATES = ("completed", "timed_out", "cancelled", "instance_gone")
+STATES = ("waiting",) + END_STATES
+SPOT_WARNING_S = 120.0          # EC2's two-minute notice
+MAX_PROTECTION_IDS = 50         # SetInstanceProtection, per call
+
+
+class ScaleInBlocked(ValueError):
+    """Every InService instance of the group is protected from scale in."""
 
 
 def global_timeout_for(heartbeat_timeout):
@@ -81,7 +128,8 @@ class Action:
     global_deadline: float        # start + global timeout
     state: str = "waiting"
     result: str | None = None
-    result_source: str | None = None   # "api" | "default" | "hook-deleted"
+    # "api" | "default" | "hook-deleted" | "reclaimed"
+    result_source: str | None = None
     heartbeats: list = dataclasses.field(default_factory=list)
     completed_at: float | None = None
     instance_ip: str | None = None
@@ -98,6 +146,39 @@ class Action:
 
     def copy(self):
         return dataclasses.replace(self, heartbeats=list(self.heartbeats))
+
+
+@dataclasses.dataclass
+class Ec2Notice:
+    """A Spot interruption warning or a rebalance recommendation, and what
+    followed.  Times are time.time() values; copies, like Action."""
+    kind: str                       # "spot" | "rebalance"
+    instance_id: str
+    group: str | None               # the group it was in, if any
+    warned_at: float
+    event_id: str
+    body: str                       # exactly what went on the queue
+    queue_name: str | None
+    message_id: str | None
+    instance_action: str | None = None  # spot: terminate | stop | hibernate
+    reclaim_at: float | None = None     # spot: when EC2 takes it back
+    # spot: "pending" until reclaim_at, then "reclaimed", or
+    # "already_gone" when the instance was terminated before (its hook
+    # completed in time, for instance); rebalance: None
+    state: str | None = None
+    reclaimed_at: float | None = None   # when EC2 took it, if it did
+    ended_tokens: list = dataclasses.field(default_factory=list)
+    terminate_hook_at: float | None = None  # when the group's action opens
+    terminate_tokens: list = dataclasses.field(default_factory=list)
+    terminate_hook_note: str | None = None  # why no action was opened
+    replace: bool = False
+    replacement_id: str | None = None
+    capacity_handled: bool = False
+
+    def copy(self):
+        return dataclasses.replace(
+            self, ended_tokens=list(self.ended_tokens),
+            terminate_tokens=list(self.terminate_tokens))
 
 
 def _validation(msg):
@@ -125,9 +206,14 @@ class LifecycleSimulator:
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
         self._actions = {}          # token -> Action; owner: this object
+        self._spot = {}             # instance id -> Ec2Notice; owner: this
+        self._rebalance = []        # [Ec2Notice]; owner: this object
+        self._timers = []           # heap of (when, seq, fn); owner: this
+        self._seq = itertools.count()
         self._stopping = False
         self._thread = None
         self.deliveries = []        # (time, queue_name, body) for debugging
+        self.timer_errors = []      # tracebacks of failed scheduled events
 
     # -- moto backends ------------------------------------------------------
 
@@ -181,6 +267,16 @@ class LifecycleSimulator:
             while not self._stopping:
                 now = self.clock()
                 nxt = now + TICK
+                while self._timers and self._timers[0][0] <= now:
+                    _, _, fn = heapq.heappop(self._timers)
+                    try:
+                        fn()
+                    except Exception:  # keep the timer alive; tests look
+                        self.timer_errors.append(traceback.format_exc())
+                        sys.stderr.write("lifecycle timer: %s"
+                                         % self.timer_errors[-1])
+                if self._timers:
+                    nxt = min(nxt, self._timers[0][0])
                 for a in list(self._actions.values()):
                     if a.state != "waiting":
                         continue
@@ -190,6 +286,11 @@ class LifecycleSimulator:
                     else:
                         nxt = min(nxt, a.deadline)
                 self._cond.wait(max(0.005, nxt - now))
+
+    def _schedule(self, when, fn):
+        """Run fn() under the lock, on the timer thread, at `when`."""
+        heapq.heappush(self._timers, (when, next(self._seq), fn))
+        self._cond.notify_all()
 
     # -- hooks --------------------------------------------------------------
 
@@ -388,16 +489,62 @@ class LifecycleSimulator:
         self._cond.notify_all()
         return a
 
+    # -- the group's choices ------------------------------------------------
+
+    def _member(self, instance_id):
+        """(group, InstanceState) holding the instance, or (None, None)."""
+        for g in self.asg.autoscaling_groups.values():
+            for st in g.instance_states:
+                if st.instance.id == instance_id:
+                    return g, st
+        return None, None
+
+    @staticmethod
+    def _instance_zone(inst):
+        p = getattr(inst, "placement", None)     # moto: InstancePlacement
+        return str(getattr(p, "zone", p) or "")
+
+    def _zone(self, st):
+        return self._instance_zone(st.instance)
+
+    def _scale_in_order(self, g):
+        """The unprotected InService states, in the Default policy's order
+        (see the module docstring); the first is the one scale-in takes."""
+        cands = [s for s in g.instance_states
+                 if s.lifecycle_state == "InService" and
+                 not s.protected_from_scale_in]
+        per_zone = {}
+        for s in g.instance_states:
+            if not s.lifecycle_state.startswith("Terminating"):
+                z = self._zone(s)
+                per_zone[z] = per_zone.get(z, 0) + 1
+        launched = {id(s): i for i, s in enumerate(g.instance_states)}
+
+        def key(s):
+            t = getattr(s.instance, "launch_time", None)
+            return (-per_zone.get(self._zone(s), 0), self._zone(s),
+                    t.timestamp() if hasattr(t, "timestamp") else 0.0,
+                    launched[id(s)])
+        return sorted(cands, key=key)
+
+    def scale_in_choice(self, group):
+        """The instance the group's next scale-in would take, or None when
+        every InService instance is protected (or there is none)."""
+        with self._lock:
+            order = self._scale_in_order(self.group(group))
+            return order[0].instance.id if order else None
+
     def scale_in(self, group, instance_id=None, envelope=None,
                  queue_name=None):
-        """The group loses one instance: it waits in Terminating:Wait."""
+        """The group loses one instance: it waits in Terminating:Wait.
+
+        Without instance_id the group chooses (scale_in_choice()); raises
+        ScaleInBlocked when every InService instance is protected."""
         with self._lock:
             g = self.group(group)
             hooks = self.hooks_for(group, ev.TERMINATING)
             if not hooks:
                 raise LookupError("group %r has no terminating hook" % group)
-            in_service = [s for s in g.instance_states
-                          if s.lifecycle_state == "InService"]
             if instance_id is not None:
                 st = next((s for s in g.instance_states
                            if s.instance.id == instance_id), None)
@@ -408,37 +555,307 @@ class LifecycleSimulator:
                     raise ValueError("instance %r is protected from scale in"
                                      % instance_id)
             else:
-                cands = [s for s in in_service
-                         if not s.protected_from_scale_in]
-                if not cands:
-                    raise ValueError("no unprotected InService instance "
-                                     "in %r" % group)
-                st = cands[0]
+                order = self._scale_in_order(g)
+                if not order:
+                    in_service = [s.instance.id for s in g.instance_states
+                                  if s.lifecycle_state == "InService"]
+                    if in_service:
+                        raise ScaleInBlocked(
+                            "group %r cannot scale in: all %d InService "
+                            "instances are protected from scale in (%s)"
+                            % (group, len(in_service),
+                               ", ".join(in_service)))
+                    raise ValueError("no InService instance in %r" % group)
+                st = order[0]
             g.desired_capacity = max(0, (g.desired_capacity or 0) - 1)
             st.lifecycle_state = "Terminating:Wait"
             acts = [self._open(g, st, h, ev.TERMINATING, envelope, queue_name)
                     for h in hooks]
             return acts[0].copy()
 
+    def _add_instance(self, g, envelope=None, queue_name=None):
+        """One new instance in g (the caller handles the desired
+        capacity): Pending:Wait with launch actions when the group has
+        launching hooks, else InService at once.  (state, actions)"""
+        hooks = self.hooks_for(g.name, ev.LAUNCHING)
+        before = {s.instance.id for s in g.instance_states}
+        g.replace_autoscaling_group_instances(1, g.get_propagated_tags())
+        st = next(s for s in g.instance_states
+                  if s.instance.id not in before)
+        if not hooks:
+            st.lifecycle_state = "InService"
+            return st, []
+        st.lifecycle_state = "Pending:Wait"
+        return st, [self._open(g, st, h, ev.LAUNCHING, envelope, queue_name)
+                    for h in hooks]
+
     def launch(self, group, envelope=None, queue_name=None):
         """The group gains one instance: it waits in Pending:Wait."""
         with self._lock:
             g = self.group(group)
-            hooks = self.hooks_for(group, ev.LAUNCHING)
-            if not hooks:
+            if not self.hooks_for(group, ev.LAUNCHING):
                 raise LookupError("group %r has no launching hook" % group)
             if g.max_size is not None and \
                     (g.desired_capacity or 0) + 1 > g.max_size:
                 raise ValueError("group %r is at its maximum size" % group)
             g.desired_capacity = (g.desired_capacity or 0) + 1
-            before = {s.instance.id for s in g.instance_states}
-            g.replace_autoscaling_group_instances(1, g.get_propagated_tags())
-            st = next(s for s in g.instance_states
-                      if s.instance.id not in before)
-            st.lifecycle_state = "Pending:Wait"
-            acts = [self._open(g, st, h, ev.LAUNCHING, envelope, queue_name)
-                    for h in hooks]
+            _, acts = self._add_instance(g, envelope, queue_name)
             return acts[0].copy()
+
+    # -- scale-in protection --------------------------------------------------
+
+    def protection(self, group):
+        """{instance id: protected from scale in} for the group's members."""
+        with self._lock:
+            return {s.instance.id: bool(s.protected_from_scale_in)
+                    for s in self.group(group).instance_states}
+
+    def set_protection(self, group, instance_ids, protect):
+        """SetInstanceProtection as AWS validates it.  Raises
+        ValidationError; on error nothing changes."""
+        if not group:
+            raise _null("autoScalingGroupName")
+        if not instance_ids:
+            raise _null("instanceIds")
+        if protect is None:
+            raise _null("protectedFromScaleIn")
+        if len(instance_ids) > MAX_PROTECTION_IDS:
+            raise _validation(
+                "The number of instance IDs (%d) exceeds the limit of %d "
+                "per call" % (len(instance_ids), MAX_PROTECTION_IDS))
+        with self._lock:
+            g = self.asg.autoscaling_groups.get(group)
+            if g is None:
+                raise _validation("Group %s not found" % group)
+            members = {s.instance.id: s for s in g.instance_states}
+            for i in instance_ids:
+                if i not in members:
+                    raise _validation("The instance %s is not part of Auto "
+                                      "Scaling group %s." % (i, group))
+            for i in instance_ids:
+                members[i].protected_from_scale_in = bool(protect)
+
+    # -- EC2 notices ----------------------------------------------------------
+
+    def _instance(self, instance_id):
+        try:
+            return self.ec2.get_instance(instance_id)
+        except Exception:
+            raise LookupError("no EC2 instance %r" % instance_id) from None
+
+    def _deliver_event(self, n, event, queue_name):
+        n.body = ev.serialize_compact(event)
+        n.queue_name = queue_name
+        if queue_name:
+            n.message_id = self.deliver(queue_name, n.body)
+
+    def _depart(self, n, g):
+        """The instance leaves g's capacity because of notice n: lower the
+        desired capacity, or launch the replacement (replace=True)."""
+        if n.capacity_handled or g is None:
+            return
+        n.capacity_handled = True
+        if not n.replace:
+            g.desired_capacity = max(0, (g.desired_capacity or 0) - 1)
+            return
+        st, _ = self._add_instance(g)
+        n.replacement_id = st.instance.id
+
+    def _open_notice_hook(self, n):
+        """The group starts terminating the instance of notice n."""
+        g, st = self._member(n.instance_id)
+        if st is None:
+            n.terminate_hook_note = "instance no longer in a group"
+            return
+        if st.lifecycle_state != "InService":
+            n.terminate_hook_note = "instance is %s, not InService" \
+                % st.lifecycle_state
+            return
+        hooks = self.hooks_for(g.name, ev.TERMINATING)
+        if not hooks:
+            n.terminate_hook_note = "group has no terminating hook"
+            return
+        self._depart(n, g)
+        st.lifecycle_state = "Terminating:Wait"
+        n.terminate_tokens = [
+            self._open(g, st, h, ev.TERMINATING, None, None).token
+            for h in hooks]
+
+    def _notice(self, kind, instance_id, terminate_hook, terminate_hook_after,
+                replace):
+        inst = self._instance(instance_id)
+        if inst.state == "terminated":
+            raise ValueError("instance %r is already terminated"
+                             % instance_id)
+        g, _ = self._member(instance_id)
+        if terminate_hook:
+            if g is None:
+                raise LookupError("instance %r is in no Auto Scaling group"
+                                  % instance_id)
+            if not self.hooks_for(g.name, ev.TERMINATING):
+                raise LookupError("group %r has no terminating hook"
+                                  % g.name)
+        now = self.clock()
+        n = Ec2Notice(kind=kind, instance_id=instance_id,
+                      group=g.name if g is not None else None, warned_at=now,
+                      event_id=str(uuid.uuid4()), body="", queue_name=None,
+                      message_id=None, replace=bool(replace))
+        if terminate_hook:
+            n.terminate_hook_at = now + float(terminate_hook_after)
+        return inst, n
+
+    def spot_interruption(self, instance_id, queue_name,
+                          reclaim_after=SPOT_WARNING_S, action="terminate",
+                          terminate_hook=False, terminate_hook_after=1.0,
+                          replace=False, state_events=False):
+        """EC2 warns that it reclaims a Spot instance, and does.
+
+        The warning goes on queue_name now; reclaim_after seconds later the
+        instance is terminated (action "terminate") or stopped ("stop",
+        "hibernate") without asking anyone.  With state_events the
+        reclaim also puts EC2's state-change events on the queue
+        (shutting-down and terminated, or stopping and stopped).
+        Returns the Ec2Notice."""
+        if action not in ev.SPOT_ACTIONS:
+            raise ValueError("action must be one of %s"
+                             % ", ".join(ev.SPOT_ACTIONS))
+        if float(reclaim_after) < 0 or float(terminate_hook_after) < 0:
+            raise ValueError("delays must be >= 0")
+        with self._lock:
+            old = self._spot.get(instance_id)
+            if old is not None and old.state == "pending":
+                raise ValueError("instance %r already has a pending Spot "
+                                 "interruption" % instance_id)
+            inst, n = self._notice("spot", instance_id, terminate_hook,
+                                   terminate_hook_after, replace)
+            n.instance_action = action
+            n.state = "pending"
+            n.reclaim_at = n.warned_at + float(reclaim_after)
+            self._deliver_event(n, ev.spot_interruption_event(
+                instance_id=instance_id, instance_action=action,
+                availability_zone=self._instance_zone(inst) or
+                self.region + "a", account_id=self.account_id,
+                region=self.region, t=n.warned_at, event_id=n.event_id),
+                queue_name)
+            self._spot[instance_id] = n
+            if terminate_hook:
+                self._schedule(n.terminate_hook_at,
+                               lambda: self._open_notice_hook(n))
+            self._schedule(n.reclaim_at,
+                           lambda: self._reclaim(n, state_events))
+            return n.copy()
+
+    def _reclaim(self, n, state_events):
+        now = self.clock()
+        inst = self._instance(n.instance_id)
+        if inst.state == "terminated" or \
+                (n.instance_action != "terminate" and inst.state == "stopped"):
+            n.state = "already_gone"
+            self._cond.notify_all()
+            return
+        g, st = self._member(n.instance_id)
+        if n.instance_action == "terminate":
+            for a in self._actions.values():
+                if a.state == "waiting" and a.instance_id == n.instance_id:
+                    a.state, a.result, a.result_source, a.completed_at = \
+                        "instance_gone", None, "reclaimed", now
+                    n.ended_tokens.append(a.token)
+            if st is not None:
+                if not st.lifecycle_state.startswith("Terminating"):
+                    self._depart(n, g)
+                g.instance_states = [s for s in g.instance_states
+                                     if s is not st]
+            self.ec2.terminate_instances([n.instance_id])
+            states = ("shutting-down", "terminated")
+        else:
+            # A stopped instance fails the group's health check; the
+            # group's replacement of it is not modelled.
+            self.ec2.stop_instances([n.instance_id])
+            if st is not None:
+                st.health_status = "Unhealthy"
+            states = ("stopping", "stopped")
+        n.state, n.reclaimed_at = "reclaimed", now
+        if state_events and n.queue_name:
+            for state in states:
+                self.deliver(n.queue_name, ev.serialize_compact(
+                    ev.instance_state_event(
+                        instance_id=n.instance_id, state=state,
+                        account_id=self.account_id, region=self.region,
+                        t=now)))
+        self._cond.notify_all()
+
+    def rebalance_recommendation(self, instance_id, queue_name,
+                                 terminate_hook=False,
+                                 terminate_hook_after=1.0, replace=False):
+        """EC2 says the Spot instance is at elevated risk.  Nothing is
+        reclaimed; with terminate_hook the group (Capacity Rebalancing)
+        starts a terminate lifecycle action for it terminate_hook_after
+        seconds later.  Returns the Ec2Notice."""
+        if float(terminate_hook_after) < 0:
+            raise ValueError("delays must be >= 0")
+        with self._lock:
+            _, n = self._notice("rebalance", instance_id, terminate_hook,
+                                terminate_hook_after, replace)
+            self._deliver_event(n, ev.rebalance_recommendation_event(
+                instance_id=instance_id, account_id=self.account_id,
+                region=self.region, t=n.warned_at, event_id=n.event_id),
+                queue_name)
+            self._rebalance.append(n)
+            if terminate_hook:
+                self._schedule(n.terminate_hook_at,
+                               lambda: self._open_notice_hook(n))
+            return n.copy()
+
+    def instance_state_change(self, instance_id, state, queue_name):
+        """Only the "EC2 Instance State-change Notification" event (the
+        instance itself is not changed).  Returns (body, message id)."""
+        with self._lock:
+            self._instance(instance_id)
+            body = ev.serialize_compact(ev.instance_state_event(
+                instance_id=instance_id, state=state,
+                account_id=self.account_id, region=self.region,
+                t=self.clock()))
+            return body, self.deliver(queue_name, body)
+
+    def spot_notice(self, instance_id):
+        """The latest Spot notice for the instance (a copy)."""
+        with self._lock:
+            n = self._spot.get(instance_id)
+            if n is None:
+                raise KeyError(instance_id)
+            return n.copy()
+
+    def spot_notices(self):
+        with self._lock:
+            return [n.copy() for n in self._spot.values()]
+
+    def rebalance_notices(self):
+        with self._lock:
+            return [n.copy() for n in self._rebalance]
+
+    def reclaimed_at(self, instance_id):
+        """When EC2 reclaimed the instance, or None (not warned, not yet,
+        or it was already gone at the reclaim time)."""
+        with self._lock:
+            n = self._spot.get(instance_id)
+            return n.reclaimed_at if n is not None else None
+
+    def wait_reclaim(self, instance_id, timeout=10.0):
+        """Block until the instance's Spot notice is no longer pending;
+        return it.  Raises TimeoutError after `timeout` seconds."""
+        end = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                n = self._spot.get(instance_id)
+                if n is None:
+                    raise KeyError(instance_id)
+                if n.state != "pending":
+                    return n.copy()
+                left = end - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("instance %s not reclaimed after "
+                                       "%.1fs" % (instance_id, timeout))
+                self._cond.wait(min(left, TICK))
 
     def _find_active(self, group, hook, token, instance_id):
         if token:
@@ -580,8 +997,7 @@ class LifecycleSimulator:
         with self._lock:
             return [a.copy() for a in self._actions.values()]
 
-    def wait_action(self, token, states=("completed", "timed_out",
-                                         "cancelled"), timeout=10.0):
+    def wait_action(self, token, states=END_STATES, timeout=10.0):
         """Block until the action's state is in `states`; return it.
         Raises TimeoutError after `timeout` seconds."""
         if isinstance(states, str):
@@ -601,6 +1017,9 @@ class LifecycleSimulator:
     def reset(self):
         with self._lock:
             self._actions.clear()
+            self._spot.clear()
+            self._rebalance.clear()
+            self._timers.clear()
             self.deliveries.clear()
 
 
@@ -669,6 +1088,23 @@ def _delete_lifecycle_hook(self):
     return EmptyResult()
 
 
+def _set_instance_protection(self):
+    if _active is None:
+        return _orig["set_instance_protection"](self)
+    ids = self._get_param("InstanceIds") or []
+    if isinstance(ids, str):
+        ids = [ids]
+    prot = self._get_param("ProtectedFromScaleIn")
+    if isinstance(prot, str):
+        prot = {"true": True, "false": False}.get(prot.lower(), prot)
+    if prot is not None and not isinstance(prot, bool):
+        raise _validation("Invalid value for ProtectedFromScaleIn: %s"
+                          % prot)
+    _active.set_protection(self._get_param("AutoScalingGroupName"),
+                           list(ids), prot)
+    return EmptyResult()
+
+
 def install_patches():
     """Teach moto's AutoScalingResponse the lifecycle-action operations."""
     global _patched
@@ -676,9 +1112,12 @@ def install_patches():
         return
     _orig["put_lifecycle_hook"] = AutoScalingResponse.put_lifecycle_hook
     _orig["delete_lifecycle_hook"] = AutoScalingResponse.delete_lifecycle_hook
+    _orig["set_instance_protection"] = \
+        AutoScalingResponse.set_instance_protection
     AutoScalingResponse.complete_lifecycle_action = _complete_lifecycle_action
     AutoScalingResponse.record_lifecycle_action_heartbeat = \
         _record_lifecycle_action_heartbeat
     AutoScalingResponse.put_lifecycle_hook = _put_lifecycle_hook
     AutoScalingResponse.delete_lifecycle_hook = _delete_lifecycle_hook
+    AutoScalingResponse.set_instance_protection = _set_instance_protection
     _patched = True

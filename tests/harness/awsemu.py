@@ -43,9 +43,43 @@ processes never share instance addresses.
     emu.group_instances(group) -> [{"id", "ip", "lifecycle_state",
                                     "protected"}]
     emu.scale_in(group, instance_id=None, envelope=None) -> Action
+        # without instance_id the group chooses like its Default
+        # termination policy (aws_lifecycle.py): never a protected
+        # instance; raises ScaleInBlocked (a ValueError) when every
+        # InService instance is protected
+    emu.scale_in_choice(group) -> instance id | None   # what it would take
     emu.launch(group, envelope=None) -> Action
         # envelope overrides the hook's form for this one notification;
         # the body goes to the hook's queue
+    emu.protection(group) -> {instance_id: bool}
+    emu.set_protection(group, instance_ids, protect=True)  # as the API
+        # would, but not recorded as a call (SetInstanceProtection over
+        # HTTP, the daemon's, is recorded and changes the same state)
+    emu.spot_interruption(instance_id, reclaim_after=120.0,
+                          action="terminate", terminate_hook=False,
+                          terminate_hook_after=1.0, replace=False,
+                          state_events=False, queue_url=None) -> Ec2Notice
+        # the "EC2 Spot Instance Interruption Warning" event on the queue
+        # now (the default queue unless queue_url); reclaim_after seconds
+        # later EC2 terminates the instance without asking anyone: its
+        # waiting lifecycle actions end in state "instance_gone"
+        # (result None, result_source "reclaimed").  action "stop" or
+        # "hibernate" stops it instead (its actions are left alone).
+        # terminate_hook=True: the group also opens a terminate lifecycle
+        # action (its hooks' notifications) terminate_hook_after seconds
+        # after the warning, protection or not.  Leaving the group lowers
+        # its desired capacity, or with replace=True launches a replacement.
+        # state_events=True: the reclaim also sends EC2 state-change events.
+    emu.spot_notice(instance_id) -> Ec2Notice   # state "pending" |
+        # "reclaimed" | "already_gone"; reclaim_at, reclaimed_at,
+        # ended_tokens, terminate_tokens, terminate_hook_note, body, ...
+    emu.reclaimed_at(instance_id) -> float | None
+    emu.wait_reclaim(instance_id, timeout=10) -> Ec2Notice
+    emu.rebalance_recommendation(instance_id, terminate_hook=False,
+                                 terminate_hook_after=1.0, replace=False,
+                                 queue_url=None) -> Ec2Notice
+    emu.instance_state_change(instance_id, state, queue_url=None)
+        -> (body, message id)     # the event only
     emu.action(token) -> Action      # a snapshot: ask again to see changes
     emu.actions() -> [Action]
     emu.wait_action(token, states=("completed", "timed_out", "cancelled"),
@@ -75,8 +109,9 @@ processes never share instance addresses.
 
 Action fields: token, instance_id, group, hook, transition ("terminating" |
 "launching"), lifecycle_transition, state ("waiting" | "completed" |
-"timed_out" | "cancelled"), result ("CONTINUE" | "ABANDON" | None),
-result_source ("api" | "default" | "hook-deleted" | None), heartbeats (list
+"timed_out" | "cancelled" | "instance_gone"), result ("CONTINUE" | "ABANDON"
+| None), result_source ("api" | "default" | "hook-deleted" | "reclaimed" |
+None), heartbeats (list
 of time.time() values), started_at, completed_at, deadline (property:
 min(heartbeat_deadline, global_deadline)), heartbeat_deadline,
 global_deadline, heartbeat_timeout, default_result, instance_ip, envelope,
@@ -100,6 +135,15 @@ on another loopback port until SIGTERM/SIGINT (and removes FILE on exit):
     POST /send-raw    {"body", "queue_url"?}                    -> {message_id}
     POST /set-deadline {"token", "seconds"}                     -> action
     GET  /queue       GET /instances
+    POST /spot-interruption {"instance_id", "reclaim_after"?, "action"?,
+                       "terminate_hook"?, "terminate_hook_after"?,
+                       "replace"?, "state_events"?}             -> notice
+    GET  /spot/<instance id>                                    -> notice
+    POST /rebalance-recommendation {"instance_id", "terminate_hook"?,
+                       "terminate_hook_after"?, "replace"?}     -> notice
+    GET  /protection[?group=G]              -> {instance id: bool}
+    GET  /scale-in-choice[?group=G]         -> {"instance_id": id | null}
+A scale-in the group cannot make (every instance protected) answers 409.
 """
 
 import os
@@ -139,9 +183,10 @@ from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 from harness import aws_errors  # noqa: E402
 from harness import aws_events as ev  # noqa: E402
 from harness import aws_lifecycle  # noqa: E402
-from harness.aws_lifecycle import Action, LifecycleSimulator  # noqa: E402
+from harness.aws_lifecycle import (  # noqa: E402
+    Action, Ec2Notice, LifecycleSimulator, ScaleInBlocked)
 
-__all__ = ["AwsEmulator", "Action"]
+__all__ = ["AwsEmulator", "Action", "Ec2Notice", "ScaleInBlocked"]
 
 INTERNAL_HEADER = "X-Jvbemu-Internal"
 _VERSION_SERVICE = {
@@ -669,8 +714,53 @@ class AwsEmulator:
         return self.sim.scale_in(group, instance_id=instance_id,
                                  envelope=envelope)
 
+    def scale_in_choice(self, group):
+        return self.sim.scale_in_choice(group)
+
     def launch(self, group, envelope=None):
         return self.sim.launch(group, envelope=envelope)
+
+    # -- scale-in protection and EC2 notices ----------------------------------
+
+    def protection(self, group):
+        return self.sim.protection(group)
+
+    def set_protection(self, group, instance_ids, protect=True):
+        if isinstance(instance_ids, str):
+            instance_ids = [instance_ids]
+        self.sim.set_protection(group, list(instance_ids), bool(protect))
+
+    def spot_interruption(self, instance_id, reclaim_after=120.0,
+                          action="terminate", terminate_hook=False,
+                          terminate_hook_after=1.0, replace=False,
+                          state_events=False, queue_url=None):
+        return self.sim.spot_interruption(
+            instance_id, self._queue_name(queue_url),
+            reclaim_after=reclaim_after, action=action,
+            terminate_hook=terminate_hook,
+            terminate_hook_after=terminate_hook_after, replace=replace,
+            state_events=state_events)
+
+    def spot_notice(self, instance_id):
+        return self.sim.spot_notice(instance_id)
+
+    def reclaimed_at(self, instance_id):
+        return self.sim.reclaimed_at(instance_id)
+
+    def wait_reclaim(self, instance_id, timeout=10.0):
+        return self.sim.wait_reclaim(instance_id, timeout)
+
+    def rebalance_recommendation(self, instance_id, terminate_hook=False,
+                                 terminate_hook_after=1.0, replace=False,
+                                 queue_url=None):
+        return self.sim.rebalance_recommendation(
+            instance_id, self._queue_name(queue_url),
+            terminate_hook=terminate_hook,
+            terminate_hook_after=terminate_hook_after, replace=replace)
+
+    def instance_state_change(self, instance_id, state, queue_url=None):
+        return self.sim.instance_state_change(instance_id, state,
+                                              self._queue_name(queue_url))
 
     def action(self, token):
         return self.sim.action(token)
@@ -678,8 +768,8 @@ class AwsEmulator:
     def actions(self):
         return self.sim.actions()
 
-    def wait_action(self, token, states=("completed", "timed_out",
-                                         "cancelled"), timeout=10.0):
+    def wait_action(self, token, states=aws_lifecycle.END_STATES,
+                    timeout=10.0):
         return self.sim.wait_action(token, states, timeout)
 
     def set_deadline(self, token, seconds):
@@ -757,6 +847,17 @@ def _action_json(a):
     return d
 
 
+def _notice_json(n):
+    return dataclasses.asdict(n)
+
+
+def _flag(body, key):
+    v = body.get(key, False)
+    if not isinstance(v, bool):
+        raise ValueError("%s must be true or false" % key)
+    return v
+
+
 class _ControlHandler(http.server.BaseHTTPRequestHandler):
     server_version = "awsemu-control"
     protocol_version = "HTTP/1.1"
@@ -800,6 +901,15 @@ class _ControlHandler(http.server.BaseHTTPRequestHandler):
             if method == "GET" and path == "/instances":
                 return self._send(200, emu.group_instances(
                     query.get("group", [ctx["group"]])[0]))
+            if method == "GET" and path == "/protection":
+                return self._send(200, emu.protection(
+                    query.get("group", [ctx["group"]])[0]))
+            if method == "GET" and path == "/scale-in-choice":
+                return self._send(200, {"instance_id": emu.scale_in_choice(
+                    query.get("group", [ctx["group"]])[0])})
+            if method == "GET" and path.startswith("/spot/"):
+                return self._send(200, _notice_json(
+                    emu.spot_notice(path[len("/spot/"):])))
             if method != "POST":
                 return self._send(404, {"error": "no such endpoint"})
             body = self._body()
@@ -820,10 +930,30 @@ class _ControlHandler(http.server.BaseHTTPRequestHandler):
             if path == "/send-raw":
                 mid = emu.send_raw(body["body"], body.get("queue_url"))
                 return self._send(200, {"message_id": mid})
+            if path == "/spot-interruption":
+                return self._send(200, _notice_json(emu.spot_interruption(
+                    body["instance_id"],
+                    reclaim_after=float(body.get("reclaim_after", 120.0)),
+                    action=body.get("action", "terminate"),
+                    terminate_hook=_flag(body, "terminate_hook"),
+                    terminate_hook_after=float(
+                        body.get("terminate_hook_after", 1.0)),
+                    replace=_flag(body, "replace"),
+                    state_events=_flag(body, "state_events"))))
+            if path == "/rebalance-recommendation":
+                return self._send(200, _notice_json(
+                    emu.rebalance_recommendation(
+                        body["instance_id"],
+                        terminate_hook=_flag(body, "terminate_hook"),
+                        terminate_hook_after=float(
+                            body.get("terminate_hook_after", 1.0)),
+                        replace=_flag(body, "replace"))))
             if path == "/set-deadline":
                 return self._send(200, _action_json(emu.set_deadline(
                     body["token"], float(body["seconds"]))))
             return self._send(404, {"error": "no such endpoint"})
+        except ScaleInBlocked as e:
+            return self._send(409, {"error": "ScaleInBlocked: %s" % e})
         except (KeyError, ValueError, LookupError, TypeError) as e:
             return self._send(400, {"error": "%s: %s"
                                     % (type(e).__name__, e)})

@@ -7,6 +7,7 @@ keep AWS's real 30 s minimum heartbeat timeout.
 """
 
 import base64
+import datetime
 import json
 import os
 import re
@@ -614,6 +615,368 @@ class SimulatorTest(EmuCase):
         self.assertNotEqual(a.instance_id, self.ids[0])
 
 
+class ProtectionTest(EmuCase):
+    """Scale-in protection: SetInstanceProtection over HTTP steers the
+    group's scale-in choice, as AWS's does."""
+
+    def setUp(self):
+        self.url = self.fresh_queue()
+        self.group, self.ids = self.fresh_group(3)
+        self.emu.put_hook(self.group, "drain", queue_url=self.url,
+                          test_notification=False)
+        self.asg = self.client("autoscaling")
+
+    def protect(self, ids, on=True, group=None):
+        return self.asg.set_instance_protection(
+            AutoScalingGroupName=group or self.group, InstanceIds=ids,
+            ProtectedFromScaleIn=on)
+
+    def described(self):
+        r = self.asg.describe_auto_scaling_instances(InstanceIds=self.ids)
+        return {i["InstanceId"]: i["ProtectedFromScaleIn"]
+                for i in r["AutoScalingInstances"]}
+
+    def test_http_protection_steers_scale_in(self):
+        self.emu.clear_calls()
+        self.assertEqual(self.emu.calls("SetInstanceProtection"), [])
+        self.protect(self.ids[:2])
+        want = {self.ids[0]: True, self.ids[1]: True, self.ids[2]: False}
+        self.assertEqual(self.emu.protection(self.group), want)
+        self.assertEqual(self.described(), want)
+        (call,) = self.emu.calls("SetInstanceProtection")
+        self.assertEqual((call["service"], call["status"]),
+                         ("autoscaling", 200))
+        self.assertEqual(call["params"]["ProtectedFromScaleIn"], "true")
+        self.assertEqual(call["params"]["AutoScalingGroupName"], self.group)
+        self.assertEqual(sorted(v for k, v in call["params"].items()
+                                if k.startswith("InstanceIds.member.")),
+                         sorted(self.ids[:2]))
+        # The group may take only the unprotected one, whatever its rank.
+        self.assertEqual(self.emu.scale_in_choice(self.group), self.ids[2])
+        a = self.emu.scale_in(self.group)
+        self.assertEqual(a.instance_id, self.ids[2])
+        # Unprotecting over HTTP opens the others again.
+        self.protect([self.ids[1]], on=False)
+        self.assertEqual(self.emu.calls("SetInstanceProtection")[-1]
+                         ["params"]["ProtectedFromScaleIn"], "false")
+        self.assertFalse(self.emu.protection(self.group)[self.ids[1]])
+        self.assertEqual(self.emu.scale_in(self.group).instance_id,
+                         self.ids[1])
+
+    def test_every_instance_protected_blocks_scale_in(self):
+        from harness.awsemu import ScaleInBlocked
+        self.protect(self.ids)
+        desired = self.emu.sim.group(self.group).desired_capacity
+        self.assertIsNone(self.emu.scale_in_choice(self.group))
+        with self.assertRaises(ScaleInBlocked) as ctx:
+            self.emu.scale_in(self.group)
+        self.assertIn("protected from scale in", str(ctx.exception))
+        self.assertIsInstance(ctx.exception, ValueError)
+        # Nothing happened: no action, no message, same capacity.
+        self.assertEqual([a for a in self.emu.actions()
+                          if a.group == self.group], [])
+        self.assert_empty(self.url)
+        self.assertEqual(self.emu.sim.group(self.group).desired_capacity,
+                         desired)
+        self.assertEqual(set(self.lifecycle_states(self.group).values()),
+                         {"InService"})
+
+    def test_default_policy_order(self):
+        g = self.emu.sim.group(self.group)
+        st = {s.instance.id: s for s in g.instance_states}
+        # White box: two zones, the busier one loses an instance first
+        # even though the other zone holds the oldest launch.
+        st[self.ids[0]].instance._placement.zone = "us-east-1a"
+        st[self.ids[1]].instance._placement.zone = "us-east-1b"
+        st[self.ids[2]].instance._placement.zone = "us-east-1b"
+        t0 = st[self.ids[0]].instance.launch_time
+        st[self.ids[1]].instance.launch_time = t0 + datetime.timedelta(
+            seconds=20)
+        st[self.ids[2]].instance.launch_time = t0 + datetime.timedelta(
+            seconds=10)
+        # ids[2] is the oldest of the busier zone.
+        self.assertEqual(self.emu.scale_in(self.group).instance_id,
+                         self.ids[2])
+        # Zones now hold one each: the oldest launch goes next.
+        self.assertEqual(self.emu.scale_in_choice(self.group), self.ids[0])
+        self.protect([self.ids[0]])
+        self.assertEqual(self.emu.scale_in(self.group).instance_id,
+                         self.ids[1])
+
+    def test_validation_changes_nothing(self):
+        other_group, other_ids = self.fresh_group(1)
+        cases = [
+            ("nope-" + self.group, [self.ids[0]], "not found"),
+            (self.group, [self.ids[0], other_ids[0]],
+             "The instance %s is not part of Auto Scaling group %s."
+             % (other_ids[0], self.group)),
+            (self.group, [self.ids[0], "i-0123456789abcdef0"],
+             "is not part of Auto Scaling group"),
+            (self.group, [self.ids[0]] * 51, "limit of 50"),
+        ]
+        for group, ids, text in cases:
+            with self.assertRaises(ClientError) as ctx:
+                self.protect(ids, group=group)
+            self.assert_validation(ctx, text)
+        self.assertEqual(set(self.emu.protection(self.group).values()),
+                         {False})
+        self.assertEqual(set(self.emu.protection(other_group).values()),
+                         {False})
+        self.assertEqual([c["status"] for c in
+                          self.emu.calls("SetInstanceProtection")[-4:]],
+                         [400] * 4)
+
+    def test_emulator_knob_is_not_a_call(self):
+        self.emu.clear_calls()
+        self.emu.set_protection(self.group, [self.ids[1]])
+        self.assertTrue(self.emu.protection(self.group)[self.ids[1]])
+        self.assertEqual(self.emu.calls("SetInstanceProtection"), [])
+        self.assertEqual(self.described()[self.ids[1]], True)
+
+
+class Ec2NoticeTest(EmuCase):
+    """Spot interruption warnings (EC2 reclaims the instance on its own)
+    and rebalance recommendations."""
+
+    def setUp(self):
+        self.url = self.fresh_queue()
+        self.group, self.ids = self.fresh_group(3)
+        self.emu.put_hook(self.group, "drain", queue_url=self.url,
+                          test_notification=False)
+        self.asg = self.client("autoscaling")
+
+    def zone(self, instance_id):
+        r = self.client("ec2").describe_instances(InstanceIds=[instance_id])
+        return r["Reservations"][0]["Instances"][0]["Placement"][
+            "AvailabilityZone"]
+
+    def check_event(self, e, detail_type, instance_id):
+        self.assertEqual(set(e), EVENT_KEYS)
+        self.assertEqual(e["version"], "0")
+        self.assertRegex(e["id"], UUID_RE)
+        self.assertEqual(e["source"], "aws.ec2")
+        self.assertEqual(e["detail-type"], detail_type)
+        self.assertEqual(e["account"], self.emu.account_id)
+        self.assertEqual(e["region"], self.emu.region)
+        self.assertRegex(e["time"], TIME_S_RE)
+        self.assertEqual(e["detail"]["instance-id"], instance_id)
+
+    def test_spot_warning_body(self):
+        victim = self.ids[1]
+        n = self.emu.spot_interruption(victim, queue_url=self.url)
+        (body,) = self.receive(self.url)
+        self.assertEqual(body, n.body)
+        e = json.loads(body)
+        self.check_event(e, "EC2 Spot Instance Interruption Warning", victim)
+        self.assertEqual(e["detail"], {"instance-id": victim,
+                                       "instance-action": "terminate"})
+        self.assertEqual(e["id"], n.event_id)
+        # EC2's own ARN form for this event: zone, no account.
+        self.assertEqual(e["resources"], ["arn:aws:ec2:%s:instance/%s"
+                                          % (self.zone(victim), victim)])
+        self.assertEqual((n.kind, n.state, n.group, n.instance_action),
+                         ("spot", "pending", self.group, "terminate"))
+        self.assertAlmostEqual(n.reclaim_at - n.warned_at, 120.0, places=3)
+        self.assertIsNone(self.emu.reclaimed_at(victim))
+        self.assertEqual(self.ec2_state(victim), "running")
+        # One warning at a time.
+        with self.assertRaises(ValueError):
+            self.emu.spot_interruption(victim, queue_url=self.url)
+
+    def test_reclaim_without_asking_anyone(self):
+        victim = self.ids[0]
+        desired = self.emu.sim.group(self.group).desired_capacity
+        self.emu.clear_calls()
+        n = self.emu.spot_interruption(victim, reclaim_after=0.5,
+                                       queue_url=self.url)
+        self.assertEqual(self.emu.spot_notice(victim).state, "pending")
+        m = self.emu.wait_reclaim(victim, timeout=10)
+        # Nobody was asked: no API call, no lifecycle action.
+        self.assertEqual(self.emu.calls(), [])
+        self.assertEqual([a for a in self.emu.actions()
+                          if a.instance_id == victim], [])
+        self.assertEqual(m.state, "reclaimed")
+        self.assertGreaterEqual(m.reclaimed_at, n.reclaim_at)
+        self.assertEqual(self.emu.reclaimed_at(victim), m.reclaimed_at)
+        self.assertEqual(m.ended_tokens, [])
+        self.assertEqual(self.ec2_state(victim), "terminated")
+        self.assertNotIn(victim, self.lifecycle_states(self.group))
+        self.assertEqual(self.emu.sim.group(self.group).desired_capacity,
+                         desired - 1)
+        self.assertEqual(len(self.receive(self.url)), 1)  # the warning
+
+    def test_reclaim_ends_a_waiting_action(self):
+        victim = self.ids[2]
+        a = self.emu.scale_in(self.group, victim)
+        desired = self.emu.sim.group(self.group).desired_capacity
+        self.emu.spot_interruption(victim, reclaim_after=0.3,
+                                   queue_url=self.url)
+        m = self.emu.wait_reclaim(victim, timeout=10)
+        self.assertEqual(m.ended_tokens, [a.token])
+        b = self.emu.wait_action(a.token, timeout=5)
+        self.assertEqual((b.state, b.result, b.result_source),
+                         ("instance_gone", None, "reclaimed"))
+        self.assertEqual(b.completed_at, m.reclaimed_at)
+        self.assertEqual(self.ec2_state(victim), "terminated")
+        self.assertNotIn(victim, self.lifecycle_states(self.group))
+        # The scale-in already lowered the capacity; the reclaim does not.
+        self.assertEqual(self.emu.sim.group(self.group).desired_capacity,
+                         desired)
+        with self.assertRaises(ClientError) as ctx:
+            self.asg.complete_lifecycle_action(
+                AutoScalingGroupName=self.group, LifecycleHookName="drain",
+                LifecycleActionToken=a.token, LifecycleActionResult="CONTINUE")
+        self.assert_validation(ctx, "No active Lifecycle Action found")
+        with self.assertRaises(ClientError):
+            self.asg.record_lifecycle_action_heartbeat(
+                AutoScalingGroupName=self.group, LifecycleHookName="drain",
+                InstanceId=victim)
+
+    def test_terminate_hook_follows_the_warning(self):
+        victim = self.ids[0]
+        # Protection does not hold off a Spot interruption.
+        self.emu.set_protection(self.group, [victim])
+        n = self.emu.spot_interruption(
+            victim, reclaim_after=3.0, terminate_hook=True,
+            terminate_hook_after=0.2, queue_url=self.url)
+        self.assertAlmostEqual(n.terminate_hook_at - n.warned_at, 0.2,
+                               places=3)
+        bodies = [json.loads(b) for b in self.receive(self.url, 2)]
+        warning = [b for b in bodies if b.get("source") == "aws.ec2"]
+        life = [b for b in bodies if "LifecycleTransition" in b]
+        self.assertEqual(len(warning), 1)
+        self.assertEqual(len(life), 1)
+        self.assertEqual(life[0]["EC2InstanceId"], victim)
+        self.assertEqual(life[0]["LifecycleTransition"], TERMINATING)
+        (token,) = self.emu.spot_notice(victim).terminate_tokens
+        self.assertEqual(life[0]["LifecycleActionToken"], token)
+        a = self.emu.action(token)
+        self.assertGreaterEqual(a.started_at, n.terminate_hook_at)
+        self.assertEqual(self.lifecycle_states(self.group)[victim],
+                         "Terminating:Wait")
+        # The consumer finishes in time: EC2 then finds nothing to reclaim.
+        self.asg.complete_lifecycle_action(
+            AutoScalingGroupName=self.group, LifecycleHookName="drain",
+            LifecycleActionToken=token, LifecycleActionResult="CONTINUE")
+        b = self.emu.action(token)
+        self.assertEqual((b.state, b.result), ("completed", "CONTINUE"))
+        self.assertLess(b.completed_at, n.reclaim_at)
+        m = self.emu.wait_reclaim(victim, timeout=10)
+        self.assertEqual((m.state, m.reclaimed_at, m.ended_tokens),
+                         ("already_gone", None, []))
+        self.assertIsNone(self.emu.reclaimed_at(victim))
+        self.assertEqual(self.ec2_state(victim), "terminated")
+
+    def test_terminate_hook_too_late_is_skipped(self):
+        victim = self.ids[1]
+        self.emu.spot_interruption(victim, reclaim_after=0.2,
+                                   terminate_hook=True,
+                                   terminate_hook_after=0.5,
+                                   queue_url=self.url)
+        self.emu.wait_reclaim(victim, timeout=10)
+        end = time.monotonic() + 10
+        while self.emu.spot_notice(victim).terminate_hook_note is None:
+            self.assertLess(time.monotonic(), end)
+            time.sleep(0.05)
+        m = self.emu.spot_notice(victim)
+        self.assertEqual(m.terminate_tokens, [])
+        self.assertIn("no longer in a group", m.terminate_hook_note)
+        self.assertEqual(self.emu.sim.timer_errors, [])
+
+    def test_replacement_and_state_events(self):
+        self.emu.put_hook(self.group, "admit", transition="launching",
+                          queue_url=self.url, test_notification=False)
+        victim = self.ids[0]
+        desired = self.emu.sim.group(self.group).desired_capacity
+        self.emu.spot_interruption(victim, reclaim_after=0.3, replace=True,
+                                   state_events=True, queue_url=self.url)
+        m = self.emu.wait_reclaim(victim, timeout=10)
+        self.assertIsNotNone(m.replacement_id)
+        self.assertEqual(self.emu.sim.group(self.group).desired_capacity,
+                         desired)
+        self.assertEqual(self.lifecycle_states(self.group)[m.replacement_id],
+                         "Pending:Wait")
+        bodies = [json.loads(b) for b in self.receive(self.url, 4)]
+        kinds = [b.get("detail-type") or b.get("LifecycleTransition")
+                 for b in bodies]
+        self.assertEqual(sorted(kinds), sorted([
+            "EC2 Spot Instance Interruption Warning", LAUNCHING,
+            "EC2 Instance State-change Notification",
+            "EC2 Instance State-change Notification"]))
+        states = [b["detail"]["state"] for b in bodies
+                  if b.get("detail-type") ==
+                  "EC2 Instance State-change Notification"]
+        self.assertEqual(states, ["shutting-down", "terminated"])
+        for b in bodies:
+            if b.get("detail-type") == \
+                    "EC2 Instance State-change Notification":
+                self.check_event(b, b["detail-type"], victim)
+                self.assertEqual(b["resources"], [
+                    "arn:aws:ec2:%s:%s:instance/%s" % (
+                        self.emu.region, self.emu.account_id, victim)])
+
+    def test_stop_action(self):
+        victim = self.ids[2]
+        self.emu.spot_interruption(victim, reclaim_after=0.2, action="stop",
+                                   queue_url=self.url)
+        (body,) = self.receive(self.url)
+        self.assertEqual(json.loads(body)["detail"]["instance-action"],
+                         "stop")
+        self.assertEqual(self.emu.wait_reclaim(victim, 10).state,
+                         "reclaimed")
+        self.assertEqual(self.ec2_state(victim), "stopped")
+        r = self.asg.describe_auto_scaling_instances(InstanceIds=[victim])
+        (inst,) = r["AutoScalingInstances"]
+        self.assertEqual(inst["HealthStatus"], "Unhealthy")
+
+    def test_rebalance_recommendation(self):
+        victim = self.ids[1]
+        n = self.emu.rebalance_recommendation(victim, queue_url=self.url)
+        (body,) = self.receive(self.url)
+        self.assertEqual(body, n.body)
+        e = json.loads(body)
+        self.check_event(e, "EC2 Instance Rebalance Recommendation", victim)
+        self.assertEqual(e["detail"], {"instance-id": victim})
+        self.assertEqual(e["resources"], ["arn:aws:ec2:%s:%s:instance/%s" % (
+            self.emu.region, self.emu.account_id, victim)])
+        self.assertEqual(n.kind, "rebalance")
+        self.assertIsNone(n.reclaim_at)
+        # Only advice: nothing is taken.
+        self.assertEqual(self.ec2_state(victim), "running")
+        self.assertEqual(self.lifecycle_states(self.group)[victim],
+                         "InService")
+        # With Capacity Rebalancing the group starts terminating it.
+        desired = self.emu.sim.group(self.group).desired_capacity
+        n = self.emu.rebalance_recommendation(
+            victim, terminate_hook=True, terminate_hook_after=0.1,
+            queue_url=self.url)
+        bodies = [json.loads(b) for b in self.receive(self.url, 2)]
+        (life,) = [b for b in bodies if "LifecycleTransition" in b]
+        self.assertEqual(life["EC2InstanceId"], victim)
+        (m,) = [x for x in self.emu.sim.rebalance_notices()
+                if x.event_id == n.event_id]
+        self.assertEqual(m.terminate_tokens, [life["LifecycleActionToken"]])
+        self.assertEqual(self.emu.sim.group(self.group).desired_capacity,
+                         desired - 1)
+
+    def test_refusals(self):
+        with self.assertRaises(LookupError):
+            self.emu.spot_interruption("i-0123456789abcdef0",
+                                       queue_url=self.url)
+        with self.assertRaises(ValueError):
+            self.emu.spot_interruption(self.ids[0], action="reboot",
+                                       queue_url=self.url)
+        bare, bare_ids = self.fresh_group(1)
+        with self.assertRaises(LookupError):    # no terminating hook
+            self.emu.spot_interruption(bare_ids[0], terminate_hook=True,
+                                       queue_url=self.url)
+        with self.assertRaises(LookupError):
+            self.emu.rebalance_recommendation(bare_ids[0],
+                                              terminate_hook=True,
+                                              queue_url=self.url)
+        self.assert_empty(self.url)
+
+
 class FaultTest(EmuCase):
 
     def status(self, ctx):
@@ -846,6 +1209,55 @@ class ServeTest(unittest.TestCase):
             time.sleep(0.1)
         self.assertEqual(ctl("GET", "/actions/" + a["token"])["result"],
                          "ABANDON")
+
+        # Protection set over the API blocks the scale-in: 409.
+        (left,) = [i["id"] for i in st["instances"] if i["id"] != a[
+            "instance_id"]]
+        self.assertEqual(ctl("GET", "/protection"), {left: False})
+        self.assertEqual(ctl("GET", "/scale-in-choice"),
+                         {"instance_id": left})
+        sess.client("autoscaling", endpoint_url=st["endpoint"],
+                    config=NO_RETRY).set_instance_protection(
+            AutoScalingGroupName=st["group"], InstanceIds=[left],
+            ProtectedFromScaleIn=True)
+        self.assertEqual(ctl("GET", "/protection"), {left: True})
+        self.assertEqual(ctl("GET", "/scale-in-choice"),
+                         {"instance_id": None})
+        with self.assertRaises(urllib.error.HTTPError) as ctx:
+            ctl("POST", "/scale-in", {})
+        self.assertEqual(ctx.exception.code, 409)
+        self.assertIn("ScaleInBlocked", ctx.exception.read().decode())
+        ctx.exception.close()
+
+        r = ctl("POST", "/rebalance-recommendation", {"instance_id": left})
+        self.assertEqual((r["kind"], r["instance_id"]), ("rebalance", left))
+        (w,) = drain(1)
+        self.assertEqual(w["detail-type"],
+                         "EC2 Instance Rebalance Recommendation")
+
+        # A Spot interruption, reclaimed in 0.3 s.
+        with self.assertRaises(urllib.error.HTTPError) as ctx:
+            ctl("POST", "/spot-interruption", {"instance_id": left,
+                                               "replace": "yes"})
+        self.assertEqual(ctx.exception.code, 400)
+        ctx.exception.close()
+        n = ctl("POST", "/spot-interruption", {"instance_id": left,
+                                               "reclaim_after": 0.3})
+        self.assertEqual((n["state"], n["instance_action"]),
+                         ("pending", "terminate"))
+        (w,) = drain(1)
+        self.assertEqual(w["detail-type"],
+                         "EC2 Spot Instance Interruption Warning")
+        end = time.monotonic() + 10
+        while ctl("GET", "/spot/" + left)["state"] == "pending":
+            self.assertLess(time.monotonic(), end)
+            time.sleep(0.1)
+        self.assertEqual(ctl("GET", "/spot/" + left)["state"], "reclaimed")
+        # Nothing to advise about an instance that is gone.
+        with self.assertRaises(urllib.error.HTTPError) as ctx:
+            ctl("POST", "/rebalance-recommendation", {"instance_id": left})
+        self.assertEqual(ctx.exception.code, 400)
+        ctx.exception.close()
         p.send_signal(signal.SIGTERM)
         self.assertEqual(p.wait(timeout=30), 0)
         self.assertFalse(os.path.exists(state))
