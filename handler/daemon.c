@@ -27,6 +27,7 @@
 #include "handler/log.h"
 #include "handler/metrics.h"
 #include "handler/notify.h"
+#include "handler/protection.h"
 #include "handler/rebalance.h"
 #include "handler/receiver.h"
 #include "handler/resolver.h"
@@ -179,6 +180,7 @@ daemon_occupant(const struct brewery_occupant *occ,
 	struct daemon *d = arg;
 
 	action_occupant(&d->ctx, occ, change == BREWERY_LEFT);
+	protection_occupant(d->ctx.protection, occ);
 }
 
 static void
@@ -272,6 +274,7 @@ daemon_open_parts(struct daemon *d)
 	ctx->resolver = resolver_new(d->base, ctx->aws);
 	ctx->finished = finished_new(16384);
 	ctx->rebalancer = rebalancer_new(ctx);
+	ctx->protection = protection_new(ctx);
 	if ((r = journal_open(d->base, cfg->daemon.state_dir,
 	    &ctx->journal)) != 0) {
 		log_warnx("cannot open the journal in %s: %s",
@@ -351,6 +354,7 @@ daemon_close(struct daemon *d)
 	hookinfo_free(ctx->hooks);
 	finished_free(ctx->finished);
 	rebalancer_free(ctx->rebalancer);
+	protection_free(ctx->protection);
 	aws_free(ctx->aws);
 	metrics_free(ctx->metrics);
 	if (d->stop_guard != NULL)
@@ -389,6 +393,7 @@ daemon_run(const struct config *cfg)
 	if (d.ctx.brewery != NULL)
 		brewery_start(d.ctx.brewery);
 	receiver_start(d.ctx.receiver);
+	protection_start(d.ctx.protection);
 	log_info("jvb-lifecycled %s ready: queue %s, region %s%s%s",
 	    JL_VERSION, cfg->aws.queue_url, cfg->aws.region,
 	    d.ctx.brewery != NULL ? ", brewery " : "",
