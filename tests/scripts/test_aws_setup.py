@@ -128,7 +128,7 @@ class AwsSetupTest(unittest.TestCase):
         return [c["operation"] for c in self.emu.calls()
                 if c["operation"] not in READ_ONLY]
 
-    def check_policy(self, text):
+    def check_policy(self, text, extra=()):
         pol = json.loads(text)
         actions, resources = set(), {}
         for st in pol["Statement"]:
@@ -138,7 +138,7 @@ class AwsSetupTest(unittest.TestCase):
             for a in acts:
                 actions.add(a)
                 resources[a] = st["Resource"]
-        self.assertEqual(actions, DAEMON_ACTIONS)
+        self.assertEqual(actions, DAEMON_ACTIONS | set(extra))
         for a in ("sqs:ReceiveMessage", "sqs:DeleteMessage",
                   "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"):
             self.assertEqual(resources[a], self.qarn)
@@ -269,6 +269,19 @@ class AwsSetupTest(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn("delete them", p.stderr)
         self.assertEqual(self.writes(), [])
+
+    def test_policy_with_protection(self):
+        p = self.run_setup("--print-policy", "--protection")
+        self.check_policy(p.stdout, extra=(
+            "autoscaling:SetInstanceProtection",
+            "autoscaling:DescribeAutoScalingGroups"))
+        pol = json.loads(p.stdout)
+        st = [x for x in pol["Statement"]
+              if x["Sid"] == "ScaleInProtection"][0]
+        self.assertEqual(st["Resource"], [
+            "arn:aws:autoscaling:%s:%s:autoScalingGroup:*:"
+            "autoScalingGroupName/%s" % (self.emu.region, self.emu.account_id,
+                                         GROUP)])
 
     def test_eventbridge_target(self):
         p = self.run_setup("--target", "eventbridge")
