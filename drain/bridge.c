@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "handler/jsonutil.h"
 #include "drain/bridge.h"
 #include "handler/http.h"
 #include "handler/log.h"
@@ -210,28 +211,6 @@ diag(struct bridge_result *res, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *
-json_type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	case JSON_NULL:
-		return "null";
-	}
-	return "something else";
-}
 
 /*
  * Parse body as a JSON object, or set BAD_JSON and return NULL.  what
@@ -262,7 +241,7 @@ load_object(struct bridge_result *res, const char *what, const char *body,
 	if (!json_is_object(root)) {
 		res->outcome = BRIDGE_BAD_JSON;
 		diag(res, "%s: expected a JSON object, got %s", what,
-		    json_type_name(root));
+		    jsonutil_type_name(root));
 		json_decref(root);
 		return NULL;
 	}
@@ -364,7 +343,7 @@ parse_stats(struct bridge_result *res, const char *what, const char *body,
 		if (known >= 0 && !type_ok(stat_types[known].type, v)) {
 			res->outcome = BRIDGE_BAD_JSON;
 			diag(res, "%s: field '%s' is %s, expected %s", what,
-			    key, json_type_name(v),
+			    key, jsonutil_type_name(v),
 			    stat_type_names[stat_types[known].type]);
 			goto out;
 		}
@@ -412,7 +391,7 @@ parse_drain(struct bridge_result *res, const char *what, const char *body,
 	} else if (!json_is_boolean(v)) {
 		res->outcome = BRIDGE_BAD_JSON;
 		diag(res, "%s: field 'drain' is %s, expected a boolean", what,
-		    json_type_name(v));
+		    jsonutil_type_name(v));
 	} else {
 		res->outcome = BRIDGE_OK;
 		res->drain = json_is_true(v);
@@ -436,7 +415,7 @@ get_text(struct bridge_result *res, const char *what, const json_t *obj,
 	if (v == NULL || !json_is_string(v)) {
 		res->outcome = BRIDGE_BAD_JSON;
 		diag(res, "%s: field '%s' is %s, expected a string", what, key,
-		    v == NULL ? "missing" : json_type_name(v));
+		    v == NULL ? "missing" : jsonutil_type_name(v));
 		return -1;
 	}
 	s = json_string_value(v);
@@ -502,7 +481,7 @@ parse_debug(struct bridge_result *res, const char *what, const char *body,
 		if (!json_is_boolean(v)) {
 			res->outcome = BRIDGE_BAD_JSON;
 			diag(res, "%s: field 'drain' is %s, expected a boolean",
-			    what, json_type_name(v));
+			    what, jsonutil_type_name(v));
 			goto out;
 		}
 		dbg->has_drain = true;
@@ -512,7 +491,7 @@ parse_debug(struct bridge_result *res, const char *what, const char *body,
 		if (!json_is_object(v)) {
 			res->outcome = BRIDGE_BAD_JSON;
 			diag(res, "%s: field 'conferences' is %s, expected an "
-			    "object", what, json_type_name(v));
+			    "object", what, jsonutil_type_name(v));
 			goto out;
 		}
 		dbg->conferences = (int)json_object_size(v);

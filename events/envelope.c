@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "handler/jsonutil.h"
 #include "events/envelope.h"
 #include "handler/timeutil.h"
 
@@ -82,28 +83,6 @@ envelope_sanitize(char *dst, size_t dstlen, const char *src, size_t srclen)
 	dst[i] = '\0';
 }
 
-static const char *
-type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	case JSON_NULL:
-		return "null";
-	}
-	return "something else";
-}
 
 /* Reject a json_loadb failure with a precise, sanitized reason. */
 static void
@@ -153,7 +132,7 @@ get_string(struct parse *p, const json_t *obj, const char *pfx,
 	}
 	if (!json_is_string(v)) {
 		reject(p, "%s%s: expected a string, got %s", pfx, key,
-		    type_name(v));
+		    jsonutil_type_name(v));
 		return -1;
 	}
 	/* Cannot happen without JSON_ALLOW_NUL; a cut string would lie. */
@@ -550,7 +529,7 @@ parse_eventbridge(struct parse *p, const json_t *obj)
 	}
 	if (!json_is_object(detail)) {
 		reject(p, "detail: expected an object, got %s",
-		    type_name(detail));
+		    jsonutil_type_name(detail));
 		return;
 	}
 	if (strcmp(source, "aws.autoscaling") == 0) {
@@ -607,7 +586,7 @@ parse_sns(struct parse *p, const json_t *obj)
 	msg = json_object_get(obj, "Message");
 	if (!json_is_string(msg)) {
 		reject(p, "SNS Message: not a JSON string (got %s)",
-		    type_name(msg));
+		    jsonutil_type_name(msg));
 		return;
 	}
 	p->via_sns = true;
@@ -619,7 +598,7 @@ parse_sns(struct parse *p, const json_t *obj)
 		return;
 	}
 	if (!json_is_object(inner))
-		reject(p, "not a JSON object but %s", type_name(inner));
+		reject(p, "not a JSON object but %s", jsonutil_type_name(inner));
 	else if (json_object_get(inner, "Message") != NULL)
 		reject(p, "an SNS envelope inside an SNS envelope");
 	else
@@ -655,7 +634,7 @@ envelope_parse(const char *body, size_t len, struct envelope_result *ret)
 		return 0;
 	}
 	if (!json_is_object(root))
-		reject(&p, "not a JSON object but %s", type_name(root));
+		reject(&p, "not a JSON object but %s", jsonutil_type_name(root));
 	else if (json_object_get(root, "Message") != NULL)
 		parse_sns(&p, root);
 	else

@@ -599,6 +599,7 @@ action_resolved(const struct resolver_answer *ans, const struct aws_error *err,
 	int64_t now = action_now();
 	char why[320], text[512];
 	bool ok = false, final = false;
+	enum resolver_verdict v;
 
 	a->resolve_req = NULL;
 	if (ans == NULL) {
@@ -606,18 +607,10 @@ action_resolved(const struct resolver_answer *ans, const struct aws_error *err,
 		    aws_error_str(err, text, sizeof(text)));
 		action_audit(a, "error", action_aws_error_json(
 		    "DescribeInstances", err));
-	} else if (!ans->found) {
-		snprintf(why, sizeof(why), "EC2 does not know instance %s",
-		    a->instance);
-	} else if (strcmp(ans->state, "terminated") == 0 ||
-	    strcmp(ans->state, "shutting-down") == 0) {
-		snprintf(why, sizeof(why), "instance %s is %s", a->instance,
-		    ans->state);
-		final = true;
-	} else if (ans->private_ip[0] == '\0' ||
-	    !bridge_valid_ip(ans->private_ip)) {
-		snprintf(why, sizeof(why), "instance %s (%s) has no private "
-		    "address", a->instance, ans->state);
+	} else if ((v = resolver_classify(ans, a->instance, why,
+	    sizeof(why))) != RESOLVER_USABLE) {
+		/* unknown may be EC2's eventual consistency: retried */
+		final = v == RESOLVER_GONE;
 	} else {
 		snprintf(a->ip, sizeof(a->ip), "%s", ans->private_ip);
 		ok = true;

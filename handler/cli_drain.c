@@ -267,24 +267,16 @@ cli_drain_resolved(const struct resolver_answer *ans,
 	int64_t now = timeutil_mono_ms();
 	char why[600], text[512];
 	bool ok = false, final = false;
+	enum resolver_verdict v;
 
 	d->resolve_req = NULL;
 	if (ans == NULL) {
 		snprintf(why, sizeof(why), "DescribeInstances failed: %s",
 		    aws_error_str(err, text, sizeof(text)));
-	} else if (!ans->found) {
-		snprintf(why, sizeof(why), "EC2 does not know instance %s",
-		    d->target);
-		final = true;
-	} else if (strcmp(ans->state, "terminated") == 0 ||
-	    strcmp(ans->state, "shutting-down") == 0) {
-		snprintf(why, sizeof(why), "instance %s is %s", d->target,
-		    ans->state);
-		final = true;
-	} else if (ans->private_ip[0] == '\0' ||
-	    !bridge_valid_ip(ans->private_ip)) {
-		snprintf(why, sizeof(why), "instance %s (%s) has no private "
-		    "address", d->target, ans->state);
+	} else if ((v = resolver_classify(ans, d->target, why,
+	    sizeof(why))) != RESOLVER_USABLE) {
+		/* by hand, an unknown id is a typo rather than a delay */
+		final = v == RESOLVER_GONE || v == RESOLVER_UNKNOWN;
 	} else {
 		snprintf(d->ip, sizeof(d->ip), "%s", ans->private_ip);
 		ok = true;

@@ -321,9 +321,11 @@ protection_resolved(const struct resolver_answer *ans,
 {
 	struct protection_probe *pr = arg;
 	struct ctx *ctx = pr->g->p->ctx;
+	char why[320];
 
 	pr->rreq = NULL;
-	if (ans == NULL || !ans->found || !bridge_valid_ip(ans->private_ip)) {
+	if (ans == NULL || resolver_classify(ans, pr->g->m[pr->index].instance,
+	    why, sizeof(why)) != RESOLVER_USABLE) {
 		protection_probe_done(pr);
 		return;
 	}

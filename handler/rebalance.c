@@ -129,16 +129,17 @@ rebalance_resolved(const struct resolver_answer *ans,
     const struct aws_error *err, void *arg)
 {
 	struct rebalance *rb = arg;
-	char text[512];
+	char text[512], why[320];
 
 	rb->rreq = NULL;
 	if (ans == NULL) {
 		rebalance_retry(rb, aws_error_str(err, text, sizeof(text)));
 		return;
 	}
-	if (!ans->found || !bridge_valid_ip(ans->private_ip)) {
+	if (resolver_classify(ans, rb->instance, why, sizeof(why)) !=
+	    RESOLVER_USABLE) {
 		rebalance_audit(rb, "rebalance_failed", json_pack("{s:s}",
-		    "error", "the instance has no private address"));
+		    "error", why));
 		rebalance_free(rb);
 		return;
 	}

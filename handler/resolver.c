@@ -13,6 +13,7 @@
 
 #include "aws/aws.h"
 #include "aws/ec2.h"
+#include "drain/bridge.h"
 #include "handler/log.h"
 #include "handler/resolver.h"
 #include "handler/xmalloc.h"
@@ -230,4 +231,28 @@ unsigned long
 resolver_calls(const struct resolver *r)
 {
 	return r->calls;
+}
+
+enum resolver_verdict
+resolver_classify(const struct resolver_answer *ans, const char *instance_id,
+    char *why, size_t whylen)
+{
+	if (!ans->found) {
+		snprintf(why, whylen, "EC2 does not know instance %s",
+		    instance_id);
+		return RESOLVER_UNKNOWN;
+	}
+	if (strcmp(ans->state, "terminated") == 0 ||
+	    strcmp(ans->state, "shutting-down") == 0) {
+		snprintf(why, whylen, "instance %s is %s", instance_id,
+		    ans->state);
+		return RESOLVER_GONE;
+	}
+	if (ans->private_ip[0] == '\0' || !bridge_valid_ip(ans->private_ip)) {
+		snprintf(why, whylen, "instance %s (%s) has no private address",
+		    instance_id, ans->state);
+		return RESOLVER_NO_ADDRESS;
+	}
+	why[0] = '\0';
+	return RESOLVER_USABLE;
 }

@@ -7,6 +7,7 @@
 #define JL_RESOLVER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct aws;
 struct aws_error;
@@ -20,6 +21,18 @@ struct resolver_answer {
 	char	 private_ip[48];	/* "" when none */
 	char	 public_ip[48];
 };
+
+/* What an answer means for draining a bridge at that instance. */
+enum resolver_verdict {
+	RESOLVER_USABLE,	/* running (or so) with a private address */
+	RESOLVER_UNKNOWN,	/* EC2 does not know the id (yet?) */
+	RESOLVER_GONE,		/* shutting-down or terminated */
+	RESOLVER_NO_ADDRESS,	/* no usable private address */
+};
+
+/* Classify an answer; why says so in words for any but USABLE. */
+enum resolver_verdict resolver_classify(const struct resolver_answer *ans,
+    const char *instance_id, char *why, size_t whylen);
 
 /* answer NULL on an AWS failure (err set). */
 typedef void (*resolver_cb)(const struct resolver_answer *answer,
