@@ -8,7 +8,7 @@ times out and the others finish them."""
 import time
 import unittest
 
-from e2e import Stack
+from e2e import Stack, wait_until
 
 
 class Replicas(unittest.TestCase):
@@ -41,8 +41,9 @@ class Replicas(unittest.TestCase):
                                   if r["path"] == "/colibri/drain/enable"]),
                              1)
         # the work was shared
-        self.assertGreaterEqual(sum(1 for d in ds if any(
-            r["step"] == "completed" for r in d.audit())), 2)
+        wait_until(lambda: sum(1 for d in ds if any(
+            r["step"] == "completed" for r in d.audit())) >= 2, 10,
+            what="completions by at least two daemons")
 
         # round two: one daemon dies mid-drain
         more = s.emu.create_group("jvb-b", 6)
@@ -70,8 +71,11 @@ class Replicas(unittest.TestCase):
             self.assertEqual((a.result, a.result_source),
                              ("CONTINUE", "api"), a.instance_id)
         for a in orphans:
-            rest = [d for d in ds if d is not victim and
-                    "completed" in d.steps(token=a.token)]
+            # the audit record follows AWS's answer: wait for it
+            rest = wait_until(lambda: [
+                d for d in ds if d is not victim and
+                "completed" in d.steps(token=a.token)], 10,
+                what="%s completed by a replica" % a.instance_id)
             self.assertEqual(len(rest), 1, a.instance_id)
             rec = rest[0].wait_audit("received", token=a.token)
             self.assertGreaterEqual(rec["receive_count"], 2)
