@@ -115,6 +115,20 @@ struct action {
 };
 
 static void action_drive(struct action *a);
+
+/* Stopping: called once the last action is handed back or finished. */
+static void (*action_all_handed_back)(struct ctx *);
+
+static void
+action_check_handed_back(struct ctx *ctx)
+{
+	void (*done)(struct ctx *) = action_all_handed_back;
+
+	if (ctx->nactions > 0 || done == NULL)
+		return;
+	action_all_handed_back = NULL;
+	done(ctx);
+}
 static void action_watch_start(struct action *a);
 static struct action *action_spot_for(struct ctx *ctx, const char *instance);
 
@@ -985,7 +999,10 @@ action_finish(struct action *a)
 	}
 	action_set_state(a, ACTION_DONE);
 	action_free(a);
-	receiver_capacity(ctx->receiver);
+	if (ctx->stopping)
+		action_check_handed_back(ctx);
+	else
+		receiver_capacity(ctx->receiver);
 }
 
 /* ---- creation ---- */
@@ -1491,7 +1508,6 @@ action_fill_journal(const struct action *a, struct journal_entry *je)
 		    (a->hb_expires - action_now());
 }
 
-static void (*action_all_handed_back)(struct ctx *);
 
 static void
 action_hand_back_done(const struct aws_error *err, void *arg)
@@ -1506,12 +1522,7 @@ action_hand_back_done(const struct aws_error *err, void *arg)
 		    "back when its visibility times out): %s", a->instance,
 		    aws_error_str(err, text, sizeof(text)));
 	action_free(a);
-	if (ctx->nactions == 0 && action_all_handed_back != NULL) {
-		void (*done)(struct ctx *) = action_all_handed_back;
-
-		action_all_handed_back = NULL;
-		done(ctx);
-	}
+	action_check_handed_back(ctx);
 }
 
 void
@@ -1529,6 +1540,11 @@ action_hand_back_all(struct ctx *ctx, void (*done)(struct ctx *))
 		next = TAILQ_NEXT(a, entry);
 		if (a->state == ACTION_HANDING_BACK)
 			continue;
+		if (a->state == ACTION_WATCHING) {
+			/* its lifecycle side is over: nothing to hand back */
+			action_hand_back_done(NULL, a);
+			continue;
+		}
 		/* a completion in flight finishes by itself; everything else
 		 * stops here, journaled, never completed because we stop */
 		hookinfo_cancel(a->hook_req);
