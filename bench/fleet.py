@@ -73,7 +73,10 @@ def speed_up_moto():
     ~0.6 s of CPU with 1,000 messages in flight, which made the emulator,
     not the daemon, the bottleneck of the 1,000-bridge run.  Give it the
     same value (ms since the epoch, for "now") from time.time().  Only
-    the emulator's speed changes; nothing the daemon sees does."""
+    the emulator's speed changes; nothing the daemon sees does.
+    JL_BENCH_MOTO_AS_IS=1 leaves moto as it is (to reproduce a slow AWS)."""
+    if os.environ.get("JL_BENCH_MOTO_AS_IS") == "1":
+        return
     import moto.sqs.models as sqs_models
     orig = getattr(sqs_models, "unix_time_millis", None)
     if orig is None or getattr(orig, "_bench_fast", False):

@@ -72,6 +72,8 @@ def _per_bridge(runs, op, key="calls"):
     """An operation's calls per bridge, for each run."""
     out = []
     for r in runs:
+        if "error" in r:
+            continue
         n = r.get("n") or 1
         out.append({"v": (r.get(key) or {}).get(op, 0) / float(n)})
     return out
@@ -277,8 +279,9 @@ def _scalein(sc, m):
         out.append("")
     bad = [(n, r) for n in sizes for r in sc[n] if not r.get("all_once")]
     for n, r in bad:
-        out.append("Run with %s bridges: %s" % (n, "; ".join(
-            r.get("problems") or ["?"])))
+        out.append("Run with %s bridges: %s" % (n, r.get("error") or
+                                                 "; ".join(r.get(
+                                                     "problems") or ["?"])))
     if bad:
         out.append("")
     return "\n".join(out)
