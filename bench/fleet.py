@@ -38,6 +38,7 @@ from harness.net import LOCK_DIR, allocate, free_port  # noqa: E402
 from harness.prosody import Prosody  # noqa: E402
 
 GROUP = "jvb"
+PROSODY_DOMAIN = "auth.jitsi.test"
 HOOK = "jvb-drain"
 
 # What the benchmark changes from the daemon's compiled-in defaults, and
@@ -132,11 +133,14 @@ def bench_block(n):
 class Fleet:
     def __init__(self, n, workdir, participants=(2, 10), heartbeat_timeout=60,
                  daemon_config=None, bridge_defaults=None, xmpp=False,
-                 seed=1, big_block=None, name="daemon", daemon_env=None):
+                 seed=1, big_block=None, name="daemon", daemon_env=None,
+                 fanout=True):
         """n bridges with a seeded random number of participants each in
         [participants[0], participants[1]].  xmpp: start Prosody; the
         bridges (one shared account, as JVBs) and the daemon (its observer
-        account) join its brewery, and the bridges publish presence."""
+        account) join its brewery, and the bridges publish presence.
+        fanout=False: the bridges get no presence from each other
+        (mod_bench_fanout), the daemon still gets everyone's."""
         self.n = n
         self.workdir = workdir
         self.rng = random.Random(seed)
@@ -148,6 +152,7 @@ class Fleet:
         self.bridge_defaults = dict(BENCH_BRIDGE_DEFAULTS,
                                     **(bridge_defaults or {}))
         self.xmpp = xmpp
+        self.fanout = fanout
         self.prosody = None
         self.name = name
         self.daemon_env = daemon_env
@@ -195,7 +200,14 @@ class Fleet:
                 raise RuntimeError("moto gave %s the address %s outside %s"
                                    % (i, ip, cidr))
         if self.xmpp:
-            self.prosody = Prosody(self.net, tls=False).start()
+            muc = ""
+            if not self.fanout:
+                muc = ('    modules_enabled = { "bench_fanout" }\n'
+                       '    bench_bridge_account = "jvb@%s"' % PROSODY_DOMAIN)
+            self.prosody = Prosody(
+                self.net, tls=False, domain=PROSODY_DOMAIN, muc_config=muc,
+                extra_config="plugin_paths = { %s }" % json.dumps(HERE)
+                if not self.fanout else "").start()
             self.prosody.register("jvb", "jvb-secret")
             self.prosody.register("lifecycled", "observer-secret")
         self.port = free_port("127.0.0.1")
@@ -333,6 +345,19 @@ class Fleet:
     def queue_empty(self):
         return self.emu.queue_messages() == {"visible": 0, "in_flight": 0,
                                              "delayed": 0}
+
+
+def occupants_seen(f):
+    """The brewery occupants the daemon counts (its /metrics), or -1."""
+    url = "http://%s/metrics" % f.daemon_config["daemon"]["admin"]
+    try:
+        with urllib.request.urlopen(url, timeout=5.0) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith("jvb_lifecycled_brewery_occupants "):
+                    return int(float(line.split()[1]))
+    except (OSError, ValueError):
+        pass
+    return -1
 
 
 def http_json(url, timeout=5.0):

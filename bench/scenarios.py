@@ -22,6 +22,7 @@ import threading
 import time
 
 import procstat
+import fleet
 from fleet import Fleet
 
 # The operations the protocol needs for a drained bridge (scenario 3).
@@ -202,12 +203,12 @@ class _Leaver(threading.Thread):
 
 def scalein(workdir, n, leave=(5.0, 60.0), heartbeat_timeout=60,
             daemon_config=None, xmpp=False, seed=1, timeout=None,
-            sample_interval=1.0, bridge_defaults=None):
+            sample_interval=1.0, bridge_defaults=None, fanout=True):
     """n bridges scaled in at once; participants leave over up to
     leave[1] s once each drain has begun.  Returns figures and checks."""
     f = Fleet(n, workdir, heartbeat_timeout=heartbeat_timeout,
               daemon_config=daemon_config, xmpp=xmpp, seed=seed,
-              bridge_defaults=bridge_defaults)
+              bridge_defaults=bridge_defaults, fanout=fanout)
     t_setup = time.time()
     f.start()
     setup_s = time.time() - t_setup
@@ -221,6 +222,8 @@ def scalein(workdir, n, leave=(5.0, 60.0), heartbeat_timeout=60,
         pid = f.pid
         before = procstat.ProcSample.read(pid)
         swarm_before = procstat.ProcSample.read(f.fb.pid)
+        xmpp_before = procstat.ProcSample.read(f.prosody.proc.pid) \
+            if f.prosody else None
         emu_before = _self_cpu()
         f.emu.clear_calls()
         sampler = procstat.Sampler(pid, sample_interval).start()
@@ -242,6 +245,8 @@ def scalein(workdir, n, leave=(5.0, 60.0), heartbeat_timeout=60,
         swarm_cpu = procstat.ProcSample.read(f.fb.pid).minus(
             swarm_before).run_ns / 1e9
         emu_cpu = _self_cpu() - emu_before
+        xmpp_cpu = procstat.ProcSample.read(f.prosody.proc.pid).minus(
+            xmpp_before).run_ns / 1e9 if xmpp_before else None
         after = sampler.stop()
         if after is None:
             raise RuntimeError("cannot read /proc/%d: %s" % (pid,
@@ -279,9 +284,11 @@ def scalein(workdir, n, leave=(5.0, 60.0), heartbeat_timeout=60,
         "wakeups": d.slices,
         "heartbeat_timeout_s": heartbeat_timeout,
         "swarm_cpu_s": swarm_cpu,
+        "prosody_cpu_s": xmpp_cpu,
         "emulator_cpu_s": emu_cpu,
         "visibility_s": _visibility_s(f),
         "xmpp": bool(xmpp),
+        "fanout": bool(xmpp) and fanout,
         "bridge_stats_s": f.bridge_defaults.get("stats_interval_s"),
         "bridge_requests": sum(s.get("requests_total", 0)
                                for s in states.values()),
@@ -323,8 +330,10 @@ def _wait_brewery(f, timeout):
             x = b.state().get("xmpp") or {}
             if x and all(r.get("joined") for r in x.get("rooms", [])):
                 joined += 1
+        # the daemon counts every bridge (and not itself)
         if joined == f.n and re.search(r"brewery .*: joined",
-                                       f.daemon.log_text()):
+                                       f.daemon.log_text()) and \
+                fleet.occupants_seen(f) >= f.n:
             return
         time.sleep(1.0)
     raise AssertionError("not every bridge joined the brewery in %ss"

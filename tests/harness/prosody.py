@@ -19,7 +19,8 @@ certificates), started in the foreground with a generated config: one
 VirtualHost `domain`, one MUC component `muc_domain` with
 muc_room_locking = false (as Jitsi's own config), c2s only, no s2s, no
 HTTP.  With tls=True a CA and a server certificate for both domains are
-made with openssl and c2s requires encryption.  stop() (also at exit, and
+made with openssl and c2s requires encryption.  extra_config goes in the
+global section, muc_config under the MUC component.  stop() (also at exit, and
 from __exit__) kills it and removes the directory.
 
 Prosody 0.12 notes: `prosody --version` would start a server (use
@@ -138,7 +139,7 @@ class Prosody:
 
     def __init__(self, net=None, tls=False, host="127.0.0.1",
                  domain="auth.jitsi.test", muc_domain=None, port=None,
-                 debug_log=False, extra_config=""):
+                 debug_log=False, extra_config="", muc_config=""):
         self.net = net  # kept for symmetry with other harness servers
         self.tls = tls
         self.host = host
@@ -148,6 +149,7 @@ class Prosody:
         self.port = port or free_port(host)
         self.debug_log = debug_log
         self.extra_config = extra_config
+        self.muc_config = muc_config
         self.dir = tempfile.mkdtemp(prefix="jl-prosody-")
         self.config = os.path.join(self.dir, "prosody.cfg.lua")
         self.log_path = os.path.join(self.dir, "prosody.log")
@@ -207,6 +209,7 @@ class Prosody:
             "Component %s \"muc\"" % _lua_str(self.muc_domain),
             "    muc_room_locking = false",
             "    muc_room_default_public_jids = true",
+            self.muc_config,
             "",
         ]
         with open(self.config, "w") as f:
