@@ -89,7 +89,9 @@ class Notify(unittest.TestCase):
 
         self.assertEqual(n.lines("STOPPING"), [])
         self.assertEqual(d.stop(), 0)
-        stopping = n.lines("STOPPING")
+        # sent before the exit; the listener thread may not have read it
+        stopping = wait_until(lambda: n.lines("STOPPING"), 5,
+                              what="STOPPING=1")
         self.assertEqual([v for _, v in stopping], ["1"])
         self.assertTrue(n.lines("STATUS")[-1][1].startswith("stopping: "))
         self.assertEqual(len(n.lines("READY")), 1)
@@ -102,6 +104,7 @@ class Notify(unittest.TestCase):
         time.sleep(2)
         self.assertEqual(n.lines("WATCHDOG"), [])
         self.assertEqual(d.stop(), 0)
+        wait_until(lambda: n.lines("STOPPING"), 5, what="STOPPING=1")
         self.assertEqual(len(n.lines("STOPPING")), 1)
 
 
