@@ -16,6 +16,7 @@ status must be 0: a leak or a sanitizer report under ASan fails the test).
 
 import os
 import tempfile
+import time
 
 from harness.awsemu import AwsEmulator
 from harness.daemon import Daemon
@@ -26,6 +27,18 @@ from harness.prosody import Prosody
 GROUP = "jvb"
 HOOK_TERMINATE = "jvb-drain"
 HOOK_LAUNCH = "jvb-launch"
+
+
+def wait_until(predicate, timeout, interval=0.1, what="condition"):
+    """predicate()'s first true value, polled until timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = predicate()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            raise AssertionError("%s not reached in %.1fs" % (what, timeout))
+        time.sleep(interval)
 
 
 class Stack:

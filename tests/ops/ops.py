@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import unittest
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -17,7 +16,7 @@ sys.path.insert(0, TESTS)
 from harness.daemon import Daemon, daemon_binary  # noqa: E402,F401
 from harness.fakebridge import FakeBridges  # noqa: E402,F401
 from harness.net import allocate, free_port  # noqa: E402,F401
-from harness.stack import Stack  # noqa: E402,F401
+from harness.stack import Stack, wait_until  # noqa: E402,F401
 
 MISSING = "missing: "
 
@@ -41,17 +40,6 @@ def main():
     if any(reason.startswith(MISSING) for _, reason in r.skipped):
         sys.exit(77)
     sys.exit(0)
-
-
-def wait_until(predicate, timeout, interval=0.1, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = predicate()
-        if v:
-            return v
-        if time.monotonic() >= deadline:
-            raise AssertionError("%s not reached in %.1fs" % (what, timeout))
-        time.sleep(interval)
 
 
 def http_request(port, path, method="GET", host="127.0.0.1", body=None,
