@@ -34,7 +34,13 @@ class Protection(unittest.TestCase):
         wait_until(lambda: protection_state(s) == want, 30,
                    what="protection %s" % want)
         self.check_never_all(s)
-        recs = [r for r in d.audit() if r["step"] == "protection"]
+
+        # each audit record follows AWS's answer, the state above its call
+        def protection_recs():
+            return [r for r in d.audit() if r["step"] == "protection"]
+        wait_until(lambda: len(protection_recs()) >= 3, 10,
+                   what="three protection audit records")
+        recs = protection_recs()
         self.assertEqual({r["instance"] for r in recs}, {i3, i40, i120})
         for r in recs:
             self.assertTrue(r["protected"])
@@ -52,8 +58,11 @@ class Protection(unittest.TestCase):
                    what="the emptied bridge unprotected")
         self.assertLess(time.time() - t, 25)
         self.check_never_all(s)
-        un = [r for r in d.audit() if r["step"] == "protection" and
-              r["instance"] == i120 and not r["protected"]]
+        wait_until(lambda: [r for r in protection_recs()
+                            if r["instance"] == i120 and not r["protected"]],
+                   10, what="the unprotection's audit record")
+        un = [r for r in protection_recs() if r["instance"] == i120 and
+              not r["protected"]]
         self.assertEqual(len(un), 1)
         self.assertIn("empty", un[0]["reason"])
         # everyone gets busy: one bridge stays unprotected all the same
