@@ -4,6 +4,8 @@
 -- On a real fleet the N x N fan-out of a brewery is spread over Prosody's
 -- own host and N bridge hosts; here one Prosody and one swarm process
 -- would carry all of it on the same two cores as the daemon.
+-- docker-jitsi-meet's Prosody filters the brewery the same way in
+-- production (its jvb_muc_presence_filter rule).
 local jid_bare = require "util.jid".bare;
 
 local bridges = module:get_option_string("bench_bridge_account");
