@@ -90,6 +90,10 @@ struct action {
 	bool			 audited_shutdown;
 	bool			 audited_timeout;
 	bool			 audited_dry_run;
+	/* how far the bridge's presence lags: from our first change request
+	 * (wall ms) to the first presence that shows it; -1 until seen */
+	int64_t			 probe_sent_wall;
+	int64_t			 presence_lag_ms;
 	char			 last_problem[640];
 	uint64_t		 problems[ACTION_MAX_PROBLEMS]; /* audited */
 	unsigned		 nproblems;
@@ -710,7 +714,12 @@ action_timer_cb(evutil_socket_t fd, short what, void *arg)
 		action_drive(a);
 }
 
-/* Is the bridge's presence reaching us now?  Then polling can slow down. */
+/*
+ * Is the bridge's presence reaching us now, and promptly?  Then polling
+ * can slow down.  Presence that arrives but is old (an XMPP server with a
+ * backlog) must not slow it: presence counts only once it has shown our
+ * own change within one poll interval of our request.
+ */
 static bool
 action_presence_live(const struct action *a)
 {
@@ -719,10 +728,35 @@ action_presence_live(const struct action *a)
 
 	if (a->ctx->brewery == NULL || !brewery_joined(a->ctx->brewery))
 		return false;
+	if (a->presence_lag_ms < 0 ||
+	    a->presence_lag_ms > (int64_t)cfg->drain.poll_interval_ms)
+		return false;
 	occ = brewery_find(a->ctx->brewery, a->instance);
 	return occ != NULL && occ->present && occ->has_stats &&
 	    timeutil_wall_ms() - occ->last_ms <=
 	    2 * (int64_t)cfg->bridge.stats_interval_ms + 2000;
+}
+
+/* The first presence that shows drain mode or a shutdown after we asked
+ * for one measures how far presence lags behind the bridge. */
+static void
+action_presence_probe(struct action *a, const struct colibri_stats *st)
+{
+	const struct config *cfg = a->ctx->cfg;
+	int64_t lag;
+
+	if (a->probe_sent_wall == 0 || a->presence_lag_ms >= 0)
+		return;
+	if (!(st->has_drain && st->drain) && !st->graceful_shutdown &&
+	    !st->shutting_down)
+		return;
+	lag = timeutil_wall_ms() - a->probe_sent_wall;
+	a->presence_lag_ms = lag > 0 ? lag : 0;
+	log_info("%s: its presence showed our request %lld ms after it was "
+	    "sent: %s", a->instance, (long long)a->presence_lag_ms,
+	    a->presence_lag_ms <= (int64_t)cfg->drain.poll_interval_ms ?
+	    "polling slows to presence_poll_interval" :
+	    "presence lags, polling stays at poll_interval");
 }
 
 static void
@@ -774,8 +808,14 @@ action_drive_terminating(struct action *a)
 			    a->instance, action_resolved, a);
 		return;
 	default:
-		if (a->rest_call == NULL)
-			action_rest(a, step.kind);
+		if (a->rest_call != NULL)
+			return;
+		if (a->probe_sent_wall == 0 &&
+		    (step.kind == POLICY_ENABLE_DRAIN ||
+		    step.kind == POLICY_SHUTDOWN_GRACEFUL ||
+		    step.kind == POLICY_SHUTDOWN_FORCE))
+			a->probe_sent_wall = timeutil_wall_ms();
+		action_rest(a, step.kind);
 		return;
 	}
 }
@@ -1023,6 +1063,7 @@ action_new(struct ctx *ctx, enum lifecycle_transition t, const char *group,
 	a->started_mono = action_now();
 	a->started_wall = timeutil_wall_ms();
 	a->participants = -1;
+	a->presence_lag_ms = -1;
 	a->spot_participants = -1;
 	a->lifecycle = token[0] != '\0';
 	a->hb_timer = evtimer_new(ctx->base, action_heartbeat_cb, a);
@@ -1401,6 +1442,7 @@ action_occupant(struct ctx *ctx, const struct brewery_occupant *occ,
 			obs.stats = occ->stats;
 			obs.snapshot_ms = occ->stats.snapshot_ms;
 			obs.from_presence = true;
+			action_presence_probe(a, &occ->stats);
 			policy_observe(&a->policy, &obs, now);
 			action_audit_participants(a, a->policy.participants);
 		}

@@ -44,7 +44,8 @@ def wait_until(predicate, timeout, interval=0.1, what="condition"):
 class Stack:
     def __init__(self, test, bridges=3, participants=0, heartbeat_timeout=30,
                  envelope="direct", launch_hook=False, xmpp=None,
-                 bridge_options=None, default_result="ABANDON"):
+                 bridge_options=None, default_result="ABANDON",
+                 prosody_options=None):
         self.test = test
         if os.environ.get("JL_KEEP_TMP"):
             # debugging: keep logs, configs and audit trails
@@ -60,7 +61,8 @@ class Stack:
         self.prosody = None
         if xmpp:
             # xmpp: "plain" or "tls" (STARTTLS, verified with the test CA)
-            self.prosody = Prosody(self.net, tls=(xmpp == "tls")).start()
+            self.prosody = Prosody(self.net, tls=(xmpp == "tls"),
+                                   **(prosody_options or {})).start()
             test.addCleanup(self.prosody.stop)
             self.prosody.register("jvb", "jvb-secret")
             self.prosody.register("lifecycled", "observer-secret")
