@@ -423,10 +423,7 @@ def _presence(pr, m):
            "to the brewery (its `jvb_muc_presence_filter`); the daemon "
            "still receives every bridge's presence.  That run shows the "
            "daemon's own latency; the first shows what one small XMPP "
-           "server's backlog does to it.  With the default fallback poll "
-           "(`presence_poll_interval`, 15 s, used while presence keeps "
-           "arriving) that backlog bounds completion at about 15 s: the "
-           "daemon counts presence as live when it arrives, not when it is "
-           "current (see notes).", "",
+           "server's backlog does to it.  The third run, presence with "
+           "the default fallback poll, is the default configuration.", "",
            _table(hdr, rows), ""]
     return "\n".join(out)
