@@ -62,6 +62,34 @@ verify_push(int64_t *snaps, unsigned *n, int64_t t)
 	snaps[(*n)++] = t;
 }
 
+/*
+ * Two REST snapshots closer than one and a half stats intervals are
+ * consecutive: the bridge took none between them.  A presence snapshot
+ * between them is another bridge's.
+ */
+static bool
+verify_between(const struct verify *v)
+{
+	int64_t gap = v->cfg.stats_interval_ms * 3 / 2, lo, hi;
+	unsigned i, j, k;
+
+	if (gap <= 0)
+		return false;
+	for (i = 0; i < v->nrest; i++) {
+		for (j = 0; j < v->nrest; j++) {
+			lo = v->rest_snaps[i];
+			hi = v->rest_snaps[j];
+			if (hi <= lo || hi - lo >= gap)
+				continue;
+			for (k = 0; k < v->nocc; k++)
+				if (v->occ_snaps[k] > lo &&
+				    v->occ_snaps[k] < hi)
+					return true;
+		}
+	}
+	return false;
+}
+
 /* Does the occupant prove to be this instance? */
 static void
 verify_identify(struct verify *v, int64_t now)
@@ -91,8 +119,8 @@ verify_identify(struct verify *v, int64_t now)
 	}
 	/* both sides have snapshots and none matches yet: once the REST
 	 * side has moved past every presence snapshot, it is another bridge */
-	if (v->nrest > 0 && v->rest_snaps[v->nrest - 1] >
-	    v->occ_snaps[v->nocc - 1])
+	if ((v->nrest > 0 && v->rest_snaps[v->nrest - 1] >
+	    v->occ_snaps[v->nocc - 1]) || verify_between(v))
 		v->mismatch = true;
 }
 

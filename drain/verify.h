@@ -37,6 +37,7 @@ enum verify_step_kind {
 struct verify_config {
 	int64_t			timeout_ms;
 	int64_t			poll_interval_ms;
+	int64_t			stats_interval_ms; /* the bridges'; 0: unknown */
 	bool			need_brewery;	/* false: health only */
 	enum policy_result	on_timeout;
 };

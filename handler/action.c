@@ -1109,6 +1109,8 @@ action_init_logic(struct action *a)
 			.timeout_ms = (int64_t)cfg->launch.timeout_ms,
 			.poll_interval_ms =
 			    (int64_t)cfg->drain.poll_interval_ms,
+			.stats_interval_ms =
+			    (int64_t)cfg->bridge.stats_interval_ms,
 			.need_brewery = cfg->launch.verify ==
 			    CONFIG_VERIFY_BREWERY_HEALTH,
 			.on_timeout = cfg->launch.on_timeout ==

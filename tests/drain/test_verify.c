@@ -12,6 +12,7 @@ cfg_default(void)
 	struct verify_config c = {
 		.timeout_ms = 60 * S,
 		.poll_interval_ms = 2 * S,
+		.stats_interval_ms = 5 * S,
 		.need_brewery = true,
 		.on_timeout = POLICY_ABANDON,
 	};
@@ -48,6 +49,42 @@ poll_until(struct verify *v, int64_t from, int64_t until, int64_t snap0)
 			break;
 		}
 	}
+}
+
+/* An impostor refreshing every second, always newer than the REST side
+ * when we look: its snapshots fall between two consecutive ones of ours. */
+static void
+test_taken_nickname_between(void)
+{
+	struct verify_config c = cfg_default();
+	struct verify v;
+	int64_t t, base = 1700000000000;
+
+	verify_init(&v, &c, true, false, 0);
+	verify_resolved(&v, true, NULL, 0);
+	for (t = 0; t < 4 * S; t += S) {
+		verify_occupant(&v, true, true, base + t + 100, t);
+		verify_rest_stats(&v, true, false, base + t / 5000 * 5000, t);
+	}
+	/* one REST snapshot so far: nothing to bracket, nothing known */
+	test_assert(!v.mismatch);
+	for (; t < 11 * S; t += S) {
+		verify_occupant(&v, true, true, base + t + 100, t);
+		verify_rest_stats(&v, true, false, base + t / 5000 * 5000, t);
+	}
+	test_assert(!v.identified);
+	test_assert(v.mismatch);
+
+	/* the same bridge: presence and REST from one series never trip it */
+	verify_init(&v, &c, true, false, 0);
+	verify_resolved(&v, true, NULL, 0);
+	verify_rest_stats(&v, true, false, base, 0);
+	verify_rest_stats(&v, true, false, base + 5 * S, 5 * S);
+	verify_occupant(&v, true, true, base + 10 * S, 10 * S);
+	test_assert(!v.mismatch);
+	verify_rest_stats(&v, true, false, base + 10 * S, 10 * S);
+	test_assert(v.identified);
+	test_assert(!v.mismatch);
 }
 
 static void
@@ -244,6 +281,7 @@ main(void)
 	test_run(test_presence_first);
 	test_run(test_never_joins);
 	test_run(test_taken_nickname);
+	test_run(test_taken_nickname_between);
 	test_run(test_no_timestamps);
 	test_run(test_link_down);
 	test_run(test_health_only);
