@@ -720,6 +720,14 @@ action_timer_cb(evutil_socket_t fd, short what, void *arg)
  * backlog) must not slow it: presence counts only once it has shown our
  * own change within one poll interval of our request.
  */
+/* Did presence show our request within one poll interval of it? */
+static bool
+action_presence_prompt(const struct action *a)
+{
+	return a->presence_lag_ms >= 0 && a->presence_lag_ms <=
+	    (int64_t)a->ctx->cfg->drain.poll_interval_ms;
+}
+
 static bool
 action_presence_live(const struct action *a)
 {
@@ -728,8 +736,7 @@ action_presence_live(const struct action *a)
 
 	if (a->ctx->brewery == NULL || !brewery_joined(a->ctx->brewery))
 		return false;
-	if (a->presence_lag_ms < 0 ||
-	    a->presence_lag_ms > (int64_t)cfg->drain.poll_interval_ms)
+	if (!action_presence_prompt(a))
 		return false;
 	occ = brewery_find(a->ctx->brewery, a->instance);
 	return occ != NULL && occ->present && occ->has_stats &&
@@ -742,7 +749,6 @@ action_presence_live(const struct action *a)
 static void
 action_presence_probe(struct action *a, const struct colibri_stats *st)
 {
-	const struct config *cfg = a->ctx->cfg;
 	int64_t lag;
 
 	if (a->probe_sent_wall == 0 || a->presence_lag_ms >= 0)
@@ -754,7 +760,7 @@ action_presence_probe(struct action *a, const struct colibri_stats *st)
 	a->presence_lag_ms = lag > 0 ? lag : 0;
 	log_info("%s: its presence showed our request %lld ms after it was "
 	    "sent: %s", a->instance, (long long)a->presence_lag_ms,
-	    a->presence_lag_ms <= (int64_t)cfg->drain.poll_interval_ms ?
+	    action_presence_prompt(a) ?
 	    "polling slows to presence_poll_interval" :
 	    "presence lags, polling stays at poll_interval");
 }
