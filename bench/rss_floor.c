@@ -21,9 +21,6 @@
 #include <string.h>
 #include <strophe.h>
 #include <unistd.h>
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
 
 static int
 rss_floor_ini(void *arg, const char *section, const char *name,
@@ -63,9 +60,6 @@ main(void)
 	 * idle daemon does (it initialises it only with [xmpp]) */
 	(void)xmpp_version_check(LIBXMPP_VERSION_MAJOR,
 	    LIBXMPP_VERSION_MINOR);
-#ifdef HAVE_SYSTEMD
-	(void)sd_booted();
-#endif
 	printf("ready\n");
 	fflush(stdout);
 	sigwait(&set, &sig);

@@ -9,10 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
-
 #include "drain/brewery.h"
 #include "handler/action.h"
 #include "handler/config.h"
@@ -20,6 +16,7 @@
 #include "handler/log.h"
 #include "handler/notify.h"
 #include "handler/receiver.h"
+#include "handler/sdnotify.h"
 #include "handler/timeutil.h"
 #include "handler/xmalloc.h"
 
@@ -27,7 +24,7 @@
 
 struct notify {
 	struct ctx	*ctx;
-	bool		 enabled;	/* built with libsystemd, NOTIFY_SOCKET */
+	bool		 enabled;	/* NOTIFY_SOCKET is set */
 	uint64_t	 interval_ms;	/* watchdog pings; 0: none */
 	struct event	*watchdog;	/* owned; NULL without a watchdog */
 	struct event	*status;	/* owned; NULL when not enabled */
@@ -38,20 +35,15 @@ struct notify {
 static void
 notify_send(struct notify *n, const char *msg)
 {
-#ifdef HAVE_SYSTEMD
 	int r;
 
 	if (!n->enabled)
 		return;
-	if ((r = sd_notify(0, msg)) < 0 && !n->warned) {
+	if ((r = sdnotify_send(msg)) < 0 && !n->warned) {
 		n->warned = true;
 		log_warnx("systemd notify: cannot send to NOTIFY_SOCKET: %s",
 		    strerror(-r));
 	}
-#else
-	(void)n;
-	(void)msg;
-#endif
 }
 
 void
@@ -121,23 +113,16 @@ struct notify *
 notify_new(struct ctx *ctx)
 {
 	struct notify *n = xcalloc(1, sizeof(*n));
+	uint64_t usec;
 
 	n->ctx = ctx;
-#ifdef HAVE_SYSTEMD
-	{
-		const char *sock = getenv("NOTIFY_SOCKET");
-		uint64_t usec = 0;
-
-		n->enabled = sock != NULL && *sock != '\0';
-		if (n->enabled && sd_watchdog_enabled(0, &usec) > 0 &&
-		    usec > 0) {
-			/* half the timeout: one lost ping is survivable */
-			n->interval_ms = usec / 2000;
-			if (n->interval_ms == 0)
-				n->interval_ms = 1;
-		}
+	n->enabled = sdnotify_enabled();
+	if (n->enabled && (usec = sdnotify_watchdog_usec()) > 0) {
+		/* half the timeout: one lost ping is survivable */
+		n->interval_ms = usec / 2000;
+		if (n->interval_ms == 0)
+			n->interval_ms = 1;
 	}
-#endif
 	if (!n->enabled)
 		return n;
 	if (n->interval_ms > 0) {

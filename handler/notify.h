@@ -4,8 +4,8 @@
  * loop stops the pings, and systemd restarts it), STATUS= lines saying
  * what it is doing, STOPPING=1 on the way out.
  *
- * Built without libsystemd (no HAVE_SYSTEMD), or run without
- * NOTIFY_SOCKET, every call is a no-op and `run` works the same.
+ * Run without NOTIFY_SOCKET, every call is a no-op and `run` works the
+ * same.
  */
 #ifndef JL_NOTIFY_H
 #define JL_NOTIFY_H

@@ -2,8 +2,7 @@
 datagram socket the test listens on.  The daemon sends READY=1 with a
 STATUS= line once it works, WATCHDOG=1 at half of WATCHDOG_USEC from its
 loop, STATUS= lines that follow the open actions, and STOPPING=1 on
-SIGTERM; without WATCHDOG_USEC it sends no ping.  Skipped (77) when the
-daemon was built without libsystemd, where all of this is a no-op."""
+SIGTERM; without WATCHDOG_USEC it sends no ping."""
 
 import os
 import select
@@ -13,18 +12,25 @@ import threading
 import time
 import unittest
 
-from ops import MISSING, Stack, main, wait_until
+from ops import Stack, main, wait_until
 
 
 class NotifyListener:
     """Collects (monotonic time, message) from a datagram socket."""
 
-    def __init__(self, test):
+    def __init__(self, test, abstract=False):
         self.dir = tempfile.TemporaryDirectory(prefix="jl-notify-")
         test.addCleanup(self.dir.cleanup)
-        self.path = os.path.join(self.dir.name, "notify.sock")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.path)
+        if abstract:
+            # NOTIFY_SOCKET's "@name" form: Linux's abstract namespace
+            name = "jl-notify-%d-%s" % (os.getpid(),
+                                        os.path.basename(self.dir.name))
+            self.sock.bind("\0" + name)
+            self.path = "@" + name
+        else:
+            self.path = os.path.join(self.dir.name, "notify.sock")
+            self.sock.bind(self.path)
         self.messages = []
         self.lock = threading.Lock()
         self.stop_flag = threading.Event()
@@ -56,8 +62,6 @@ class NotifyListener:
         return out
 
 
-@unittest.skipUnless(os.environ.get("JL_HAVE_SYSTEMD") == "1",
-                     MISSING + "libsystemd at build time")
 class Notify(unittest.TestCase):
     def test_ready_watchdog_status_stopping(self):
         s = Stack(self, bridges=1, participants=[2])
@@ -106,6 +110,19 @@ class Notify(unittest.TestCase):
         self.assertEqual(d.stop(), 0)
         wait_until(lambda: n.lines("STOPPING"), 5, what="STOPPING=1")
         self.assertEqual(len(n.lines("STOPPING")), 1)
+
+    def test_abstract_socket_and_watchdog_of_another_pid(self):
+        # WATCHDOG_PID names who the watchdog is for: not us, so no pings
+        s = Stack(self, bridges=1)
+        n = NotifyListener(self, abstract=True)
+        d = s.start_daemon(env={"NOTIFY_SOCKET": n.path,
+                                "WATCHDOG_USEC": "200000",
+                                "WATCHDOG_PID": "1"})
+        wait_until(lambda: n.lines("READY"), 10, what="READY=1 on @socket")
+        time.sleep(1.5)
+        self.assertEqual(n.lines("WATCHDOG"), [])
+        self.assertEqual(d.stop(), 0)
+        wait_until(lambda: n.lines("STOPPING"), 5, what="STOPPING=1")
 
 
 if __name__ == "__main__":
