@@ -714,12 +714,6 @@ action_timer_cb(evutil_socket_t fd, short what, void *arg)
 		action_drive(a);
 }
 
-/*
- * Is the bridge's presence reaching us now, and promptly?  Then polling
- * can slow down.  Presence that arrives but is old (an XMPP server with a
- * backlog) must not slow it: presence counts only once it has shown our
- * own change within one poll interval of our request.
- */
 /* Did presence show our request within one poll interval of it? */
 static bool
 action_presence_prompt(const struct action *a)
@@ -728,6 +722,12 @@ action_presence_prompt(const struct action *a)
 	    (int64_t)a->ctx->cfg->drain.poll_interval_ms;
 }
 
+/*
+ * Is the bridge's presence reaching us now, and promptly?  Then polling
+ * can slow down.  Presence that arrives but is old (an XMPP server with a
+ * backlog) must not slow it: presence counts only once it has shown our
+ * own change within one poll interval of our request.
+ */
 static bool
 action_presence_live(const struct action *a)
 {
