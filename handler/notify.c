@@ -24,7 +24,7 @@
 
 struct notify {
 	struct ctx	*ctx;
-	bool		 enabled;	/* NOTIFY_SOCKET is set */
+	bool		 enabled;	/* NOTIFY_SOCKET names a unix socket */
 	uint64_t	 interval_ms;	/* watchdog pings; 0: none */
 	struct event	*watchdog;	/* owned; NULL without a watchdog */
 	struct event	*status;	/* owned; NULL when not enabled */

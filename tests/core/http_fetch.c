@@ -4,11 +4,9 @@
  * first's connection), waiting wait_ms between them.  One line a request:
  * "error=<errno> status=<code> body=<body> text=<error text>".
  */
-#include <errno.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "handler/http.h"

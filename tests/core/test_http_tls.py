@@ -14,7 +14,6 @@ import ssl
 import subprocess
 import tempfile
 import threading
-import time
 import unittest
 
 FETCH = os.environ.get("JL_HTTP_FETCH", "build/tests/core/http_fetch")
